@@ -1,0 +1,64 @@
+import { InvalidArgumentError } from 'commander';
+
+/** Parsers for option values; each throws commander's InvalidArgumentError (exit 2 upstream) on bad input. */
+
+export function parseInteger(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected a whole number, got "${value}"`);
+    const n = Number(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`expected a number from ${min} to ${max}, got ${n}`);
+    return n;
+  };
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "30s", "500ms", "2m", "1h"; a bare number is seconds. Returns milliseconds. */
+export function parseDuration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`expected a duration like 30s, 500ms, 2m; got "${value}"`);
+  return Math.round(Number(m[1]) * DURATION_UNITS[m[2] ?? 's']!);
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1000,
+  kb: 1000,
+  kib: 1024,
+  m: 1000 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1000 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** "1MiB", "4mb", "65536". Returns bytes. */
+export function parseSize(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new InvalidArgumentError(`expected a size like 1MiB, 64KiB, 65536; got "${value}"`);
+  const bytes = Math.round(Number(m[1]) * unit);
+  if (bytes < 1) throw new InvalidArgumentError(`size must be at least 1 byte, got "${value}"`);
+  return bytes;
+}
+
+/** "100" or "100:200" (messages per second, burst). */
+export function parseRateLimit(value: string): { perSecond: number; burst: number } {
+  const m = /^(\d+(?:\.\d+)?)(?::(\d+))?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`expected RATE or RATE:BURST like 100:200; got "${value}"`);
+  const perSecond = Number(m[1]);
+  const burst = m[2] !== undefined ? Number(m[2]) : Math.max(1, Math.ceil(perSecond * 2));
+  if (perSecond <= 0 || burst < 1) throw new InvalidArgumentError(`rate and burst must be positive; got "${value}"`);
+  return { perSecond, burst };
+}
+
+export function parseChoice<T extends string>(choices: readonly T[]) {
+  return (value: string): T => {
+    if (!(choices as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(`expected one of ${choices.join(', ')}; got "${value}"`);
+    }
+    return value as T;
+  };
+}

@@ -1,0 +1,113 @@
+import { Command, Option } from 'commander';
+import type { LevelWithSilent } from 'pino';
+import { DEFAULT_LIMITS } from '../protocol/limits.js';
+import { createLogger, type LogFormat } from '../server/logger.js';
+import { DEFAULT_SERVER_OPTIONS, type CompatMode } from '../server/server-options.js';
+import { SignalingServer } from '../server/signaling-server.js';
+import { VERSION } from '../version.js';
+import { parseChoice, parseDuration, parseInteger, parseRateLimit, parseSize } from './option-parsers.js';
+import { UsageError } from './usage-error.js';
+
+interface ServeFlags {
+  port: number;
+  host: string;
+  redis?: string;
+  compat: CompatMode;
+  maxPayload: number;
+  maxConnections: number;
+  maxPeersPerRoom: number;
+  rateLimit: { perSecond: number; burst: number };
+  heartbeatInterval: number;
+  sendBufferLimit: number;
+  drainTimeout: number;
+  operatorToken?: string;
+  logLevel: LevelWithSilent;
+  logFormat: LogFormat;
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export function serveCommand(): Command {
+  const d = DEFAULT_SERVER_OPTIONS;
+  return new Command('serve')
+    .description('run the signaling server (in-memory state, or shared through Redis)')
+    .addOption(new Option('--port <port>', 'TCP port for WebSocket and HTTP (0: any free port)').env('PORT').argParser(parseInteger(0, 65535)).default(d.port))
+    .addOption(new Option('--host <address>', 'address to listen on').env('HOST').default(d.host))
+    .addOption(new Option('--redis <url>', 'share state through this Redis (redis://host:port)').env('REDIS_URL'))
+    .addOption(
+      new Option('--compat <mode>', 'wire compatibility: none, or sleap-rtc for the deployed Python clients')
+        .env('SLEAP_SIGNAL_COMPAT')
+        .argParser(parseChoice(['none', 'sleap-rtc'] as const))
+        .default(d.compat),
+    )
+    .addOption(new Option('--max-payload <size>', 'largest accepted frame (close 1009 above)').env('MAX_PAYLOAD').argParser(parseSize).default(DEFAULT_LIMITS.maxPayloadBytes, '1MiB'))
+    .addOption(new Option('--max-connections <n>', 'open connections per instance (close 1013 above)').env('MAX_CONNECTIONS').argParser(parseInteger(1)).default(d.maxConnections))
+    .addOption(new Option('--max-peers-per-room <n>', 'peers in one room (ROOM_FULL above)').env('MAX_PEERS_PER_ROOM').argParser(parseInteger(1)).default(DEFAULT_LIMITS.maxPeersPerRoom))
+    .addOption(
+      new Option('--rate-limit <rate[:burst]>', 'messages per second and burst per connection (RATE_LIMITED above)')
+        .env('RATE_LIMIT')
+        .argParser(parseRateLimit)
+        .default({ perSecond: DEFAULT_LIMITS.ratePerSecond, burst: DEFAULT_LIMITS.rateBurst }, '100:200'),
+    )
+    .addOption(new Option('--heartbeat-interval <duration>', 'protocol ping interval; dead peers go within two').env('HEARTBEAT_INTERVAL').argParser(parseDuration).default(d.heartbeatIntervalMs, '30s'))
+    .addOption(new Option('--send-buffer-limit <size>', 'bytes queued for one client before it is closed with 4001').env('SEND_BUFFER_LIMIT').argParser(parseSize).default(d.sendBufferLimitBytes, '4MiB'))
+    .addOption(new Option('--drain-timeout <duration>', 'window over which SIGTERM spreads its 1012 closes').env('DRAIN_TIMEOUT').argParser(parseDuration).default(d.drainTimeoutMs, '10s'))
+    .addOption(new Option('--operator-token <token>', 'bearer token required by the operator HTTP endpoints').env('OPERATOR_TOKEN'))
+    .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').argParser(parseChoice(LOG_LEVELS)).default('info'))
+    .addOption(new Option('--log-format <format>', 'json lines, or pretty for a terminal').env('LOG_FORMAT').argParser(parseChoice(['json', 'pretty'] as const)).default('json'))
+    .action(async (flags: ServeFlags) => {
+      await runServe(flags);
+    });
+}
+
+async function runServe(flags: ServeFlags): Promise<void> {
+  if (flags.redis !== undefined) {
+    throw new UsageError('the Redis backend (--redis / REDIS_URL) is not available in this version yet; run without it for the in-memory backend');
+  }
+  const logger = createLogger(flags.logLevel, flags.logFormat);
+  const server = new SignalingServer(
+    {
+      host: flags.host,
+      port: flags.port,
+      compat: flags.compat,
+      maxConnections: flags.maxConnections,
+      heartbeatIntervalMs: flags.heartbeatInterval,
+      sendBufferLimitBytes: flags.sendBufferLimit,
+      drainTimeoutMs: flags.drainTimeout,
+      operatorToken: flags.operatorToken ?? null,
+      version: VERSION,
+      limits: {
+        maxPayloadBytes: flags.maxPayload,
+        maxPeersPerRoom: flags.maxPeersPerRoom,
+        ratePerSecond: flags.rateLimit.perSecond,
+        rateBurst: flags.rateLimit.burst,
+      },
+    },
+    { logger },
+  );
+  await server.start();
+  if (!isLoopback(flags.host)) {
+    logger.warn({ event: 'no_auth', host: flags.host }, 'listening beyond loopback with no authentication: anyone who can reach this port can join any room');
+  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      logger.info({ event: 'signal', signal }, 'draining; send the signal again to stop at once');
+      void server.drain().then(() => exit(0));
+    } else {
+      logger.info({ event: 'signal', signal }, 'stopping at once');
+      void server.stop().then(() => exit(0));
+    }
+  };
+  const exit = (code: number) => {
+    logger.flush();
+    setImmediate(() => process.exit(code));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

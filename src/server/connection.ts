@@ -1,0 +1,84 @@
+import type { WebSocket } from 'ws';
+import { CloseCode } from '../protocol/close-codes.js';
+import type { PeerLeftReason } from '../protocol/messages.js';
+import type { PeerRecord } from '../state/state-backend.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** One unit of work for a connection, processed strictly in arrival order. */
+export type InboxItem =
+  | { readonly kind: 'frame'; readonly data: Buffer; readonly isBinary: boolean; readonly receivedAt: number }
+  | { readonly kind: 'close' };
+
+export interface ConnectionLimits {
+  readonly ratePerSecond: number;
+  readonly rateBurst: number;
+  readonly sendBufferLimitBytes: number;
+}
+
+/** RATE_LIMITED replies per second, at most; the rest are dropped silently. */
+const RATE_LIMIT_REPLIES_PER_SECOND = 10;
+
+/** A WebSocket and what the server knows of it. */
+export class Connection {
+  /** The registration this connection holds, or null. */
+  registration: PeerRecord | null = null;
+  /** Answered a protocol ping (or sent anything) since the last heartbeat tick. */
+  alive = true;
+  /** The socket is closing or closed: nothing more is sent. */
+  closed = false;
+  /** What presence subscribers are told when this connection goes away. */
+  leftReason: PeerLeftReason = 'left';
+  /** A handler is running; new work waits in the inbox. */
+  busy = false;
+  readonly inbox: InboxItem[] = [];
+  readonly rate: TokenBucket;
+  readonly rateReplies = new TokenBucket(RATE_LIMIT_REPLIES_PER_SECOND, RATE_LIMIT_REPLIES_PER_SECOND);
+  /** Settles once the socket has closed and its registration has been ended. */
+  readonly finished: Promise<void>;
+  private settleFinished!: () => void;
+
+  constructor(
+    readonly id: string,
+    readonly ws: WebSocket,
+    readonly remoteAddress: string,
+    private readonly limits: ConnectionLimits,
+  ) {
+    this.rate = new TokenBucket(limits.ratePerSecond, limits.rateBurst);
+    this.finished = new Promise((resolve) => (this.settleFinished = resolve));
+  }
+
+  markFinished(): void {
+    this.settleFinished();
+  }
+
+  get peerId(): string | null {
+    return this.registration?.peerId ?? null;
+  }
+
+  /**
+   * Queues a frame for the client. A client that does not read is not allowed to grow the
+   * server's memory: past the send-buffer limit it is closed with 4001 and nothing more is queued.
+   */
+  send(frame: string): boolean {
+    if (this.closed) return false;
+    if (this.ws.bufferedAmount + frame.length > this.limits.sendBufferLimitBytes) {
+      this.close(CloseCode.SLOW_CONSUMER, 'slow consumer');
+      return false;
+    }
+    this.ws.send(frame);
+    return true;
+  }
+
+  close(code: number, reason: string, leftReason?: PeerLeftReason): void {
+    if (leftReason) this.leftReason = leftReason;
+    if (this.closed) return;
+    this.closed = true;
+    this.ws.close(code, reason);
+  }
+
+  terminate(leftReason: PeerLeftReason): void {
+    this.leftReason = leftReason;
+    this.closed = true;
+    this.ws.terminate();
+  }
+}

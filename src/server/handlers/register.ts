@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { CloseCode } from '../../protocol/close-codes.js';
+import { protocolError } from '../../protocol/error-codes.js';
+import { deepEqual } from '../../protocol/json-value.js';
+import { metadataBytes, normalizeMetadata } from '../../protocol/metadata.js';
+import type { RegisterMessage } from '../../protocol/messages.js';
+import type { PeerRecord, RegisterOutcome } from '../../state/state-backend.js';
+import type { Connection } from '../connection.js';
+import { announceJoined, announceLeft, announceUpdated } from '../presence.js';
+import type { HandlerResult, ServerContext } from '../server-context.js';
+
+export function newSecret(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+export function newPeerId(): string {
+  return `peer-${randomBytes(9).toString('base64url')}`;
+}
+
+/**
+ * register: a first registration, or a re-registration (in place, or a move), or a takeover of a
+ * peer id held by another connection. The backend checks and applies it atomically; on failure
+ * the connection's old registration stays as it was.
+ */
+export async function handleRegister(ctx: ServerContext, conn: Connection, msg: RegisterMessage): Promise<HandlerResult> {
+  const { limits } = ctx.options;
+  const roomId = msg.room_id ?? null;
+  if (roomId === null) return protocolError('INVALID_MESSAGE', 'room_id: required field is missing');
+  const metadata = normalizeMetadata(msg.metadata);
+  if (metadataBytes(metadata) > limits.maxMetadataBytes) {
+    return protocolError('INVALID_MESSAGE', `metadata: larger than ${limits.maxMetadataBytes} bytes as JSON`);
+  }
+  const current = conn.registration;
+  const wanted: PeerRecord = {
+    peerId: msg.peer_id ?? current?.peerId ?? newPeerId(),
+    roomId,
+    role: msg.role ?? 'peer',
+    metadata,
+    connectedAt: Date.now() / 1000,
+    serverId: ctx.serverId,
+    connectionId: conn.id,
+    sessionToken: newSecret(),
+    subject: null,
+    presence: msg.presence ?? false,
+  };
+  const outcome = await ctx.state.register({
+    record: wanted,
+    current: current && { peerId: current.peerId, roomId: current.roomId, connectionId: conn.id },
+    wantAdmin: msg.is_admin ?? false,
+    proof: { sessionToken: msg.session_token ?? null, subject: null },
+    newestWins: ctx.options.compat === 'sleap-rtc',
+    maxPeersPerRoom: limits.maxPeersPerRoom,
+  });
+  if (!outcome.ok) {
+    return outcome.code === 'ROOM_FULL'
+      ? protocolError('ROOM_FULL', `room ${roomId} is at its limit of ${limits.maxPeersPerRoom} peers`)
+      : protocolError('PEER_ID_TAKEN', `peer id ${wanted.peerId} is held by another connection`);
+  }
+  const { record, prior, vacated } = outcome;
+  ctx.local.bind(conn, record);
+  if (prior && prior.connectionId !== conn.id) displace(ctx, prior);
+
+  if (outcome.adminConflict !== null) {
+    conn.send(JSON.stringify({ type: 'admin_conflict', room_id: roomId, current_admin: outcome.adminConflict }));
+  }
+  conn.send(registeredFrame(ctx, msg, outcome));
+  ctx.log.info(
+    { event: 'registered', peerId: record.peerId, roomId, role: record.role, connectionId: conn.id, takeover: prior !== null && prior.connectionId !== conn.id },
+    'peer registered',
+  );
+
+  if (vacated) await announceLeft(ctx, vacated, 'left');
+  if (prior && prior.roomId === record.roomId) {
+    if (prior.role !== record.role || !deepEqual(prior.metadata, record.metadata)) await announceUpdated(ctx, record);
+  } else {
+    if (prior) await announceLeft(ctx, prior, 'left');
+    await announceJoined(ctx, record);
+  }
+  return undefined;
+}
+
+/** Closes the connection that held the peer id before a takeover, wherever it lives. */
+function displace(ctx: ServerContext, prior: PeerRecord): void {
+  if (prior.serverId === ctx.serverId) {
+    ctx.connections.get(prior.connectionId)?.close(CloseCode.REPLACED, 'replaced by a newer connection');
+    return;
+  }
+  ctx.state
+    .sendControl(prior.serverId, {
+      kind: 'close',
+      peerId: prior.peerId,
+      connectionId: prior.connectionId,
+      code: CloseCode.REPLACED,
+      reason: 'replaced by a newer connection',
+      leftReason: null,
+    })
+    .catch((err: unknown) => ctx.log.warn({ err, peerId: prior.peerId }, 'could not close the replaced connection'));
+}
+
+function registeredFrame(ctx: ServerContext, msg: RegisterMessage, outcome: Extract<RegisterOutcome, { ok: true }>) {
+  const { record, roomPeers } = outcome;
+  const peerMetadata: Record<string, unknown> = {};
+  for (const p of roomPeers) peerMetadata[p.peerId] = p.metadata;
+  return JSON.stringify({
+    type: ctx.options.compat === 'sleap-rtc' ? 'registered_auth' : 'registered',
+    peer_id: record.peerId,
+    room_id: record.roomId,
+    role: record.role,
+    token: msg.token ?? null,
+    session_token: record.sessionToken,
+    admin_peer_id: outcome.adminPeerId,
+    peer_list: roomPeers.map((p) => p.peerId),
+    peer_metadata: peerMetadata,
+    ice_servers: ctx.options.iceServers,
+    mesh_ice_servers: ctx.options.iceServers,
+    server_id: ctx.serverId,
+  });
+}

@@ -1,0 +1,147 @@
+import { protocolError, StateUnavailableError, type ProtocolError } from '../protocol/error-codes.js';
+import type { ClientMessage } from '../protocol/messages.js';
+import type { Connection, InboxItem } from './connection.js';
+import { errorFrame, PONG_FRAME } from './frames.js';
+import { handleDiscover } from './handlers/discover.js';
+import { handleLeave, unregisterConnection } from './handlers/leave.js';
+import { handleRegister } from './handlers/register.js';
+import { handleRelay } from './handlers/relay.js';
+import { handleUpdateMetadata } from './handlers/update-metadata.js';
+import type { HandlerOutcome, HandlerResult, ServerContext } from './server-context.js';
+
+const IDENTITY_FIELDS = ['from_peer_id', 'sender', 'peer_id'] as const;
+
+/**
+ * The message hot path, in one place: receive → validate → route → deliver.
+ *
+ * Each connection's frames (and finally its close) are handled strictly in order: while a
+ * handler waits on shared state, later frames wait in the connection's inbox.
+ */
+export class MessagePipeline {
+  constructor(private readonly ctx: ServerContext) {}
+
+  /** Step 1, receive: rate limit before anything is parsed. */
+  receive(conn: Connection, data: Buffer, isBinary: boolean): void {
+    conn.alive = true;
+    if (!conn.rate.take()) {
+      this.ctx.metrics.messagesFailed.inc({ reason: 'RATE_LIMITED' });
+      if (conn.rateReplies.take()) {
+        this.ctx.log.info({ event: 'error', code: 'RATE_LIMITED', connectionId: conn.id, peerId: conn.peerId }, 'rate limited');
+        conn.send(errorFrame(protocolError('RATE_LIMITED', 'too many messages; slow down')));
+      }
+      return;
+    }
+    this.enqueue(conn, { kind: 'frame', data, isBinary, receivedAt: performance.now() });
+  }
+
+  /** The socket closed: pending frames are dropped, then the registration ends. */
+  closed(conn: Connection): void {
+    conn.inbox.length = 0;
+    this.enqueue(conn, { kind: 'close' });
+  }
+
+  private enqueue(conn: Connection, item: InboxItem): void {
+    if (conn.busy) {
+      conn.inbox.push(item);
+      return;
+    }
+    let next: InboxItem | undefined = item;
+    while (next !== undefined) {
+      const pending = this.run(conn, next);
+      if (pending !== undefined) {
+        conn.busy = true;
+        pending.then(() => {
+          conn.busy = false;
+          const queued = conn.inbox.shift();
+          if (queued !== undefined) this.enqueue(conn, queued);
+        });
+        return;
+      }
+      next = conn.inbox.shift();
+    }
+  }
+
+  private run(conn: Connection, item: InboxItem): Promise<void> | undefined {
+    if (item.kind === 'close') {
+      return unregisterConnection(this.ctx, conn, conn.leftReason)
+        .catch((err: unknown) => this.ctx.log.error({ err, connectionId: conn.id }, 'close handling failed'))
+        .finally(() => conn.markFinished());
+    }
+    // Step 2, validate.
+    if (item.isBinary) {
+      this.fail(conn, protocolError('INVALID_MESSAGE', 'binary frames are not accepted; send JSON text'));
+      return undefined;
+    }
+    const parsed = this.ctx.validator.parse(item.data.toString('utf8'));
+    if (!parsed.ok) {
+      this.fail(conn, parsed.error, parsed.requestType);
+      return undefined;
+    }
+    const msg = parsed.message;
+    // Steps 3 and 4, route and deliver.
+    let outcome: HandlerOutcome;
+    try {
+      outcome = this.route(conn, msg);
+    } catch (err) {
+      outcome = Promise.reject(err);
+    }
+    if (outcome instanceof Promise) {
+      return outcome.then(
+        (result) => this.finish(conn, msg.type, item.receivedAt, result),
+        (err: unknown) => this.finish(conn, msg.type, item.receivedAt, this.unexpected(conn, msg.type, err)),
+      );
+    }
+    this.finish(conn, msg.type, item.receivedAt, outcome);
+    return undefined;
+  }
+
+  /** Step 3, route: registration and identity checks, then the handler of the type. */
+  private route(conn: Connection, msg: ClientMessage): HandlerOutcome {
+    const { ctx } = this;
+    if (msg.type === 'ping') {
+      conn.send(PONG_FRAME);
+      return undefined;
+    }
+    if (msg.type === 'register') return handleRegister(ctx, conn, msg);
+    const me = conn.registration;
+    if (me === null) return protocolError('NOT_REGISTERED', `register before sending ${msg.type}`);
+    for (const field of IDENTITY_FIELDS) {
+      const claimed = msg[field];
+      if (claimed != null && claimed !== me.peerId) {
+        return protocolError('FORBIDDEN', `${field} does not match this connection's peer id`);
+      }
+    }
+    switch (msg.type) {
+      case 'discover_peers':
+        return handleDiscover(ctx, conn, msg);
+      case 'update_metadata':
+        return handleUpdateMetadata(ctx, conn, msg);
+      case 'leave':
+        return handleLeave(ctx, conn);
+      default:
+        return handleRelay(ctx, conn, msg);
+    }
+  }
+
+  private finish(conn: Connection, type: string, receivedAt: number, result: HandlerResult): void {
+    if (result !== undefined) this.fail(conn, result, type);
+    this.ctx.metrics.messageLatency.observe({ type }, (performance.now() - receivedAt) / 1000);
+  }
+
+  private fail(conn: Connection, error: ProtocolError, requestType?: string): void {
+    this.ctx.metrics.messagesFailed.inc({ reason: error.code });
+    this.ctx.log.info(
+      { event: 'error', code: error.code, requestType, connectionId: conn.id, peerId: conn.peerId },
+      error.message,
+    );
+    conn.send(errorFrame(error, requestType));
+  }
+
+  private unexpected(conn: Connection, type: string, err: unknown): ProtocolError {
+    if (err instanceof StateUnavailableError) {
+      return protocolError('SERVICE_UNAVAILABLE', 'shared state is unreachable; the message was not applied, try again');
+    }
+    this.ctx.log.error({ err, connectionId: conn.id, requestType: type }, 'handler failed');
+    return protocolError('SERVICE_UNAVAILABLE', 'the server could not apply the message; try again');
+  }
+}

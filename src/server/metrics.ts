@@ -1,0 +1,87 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+import type { RoomCensus } from '../state/state-backend.js';
+
+/** The server's Prometheus metrics, in a registry of its own (no global state). */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly connectionsActive: Gauge;
+  readonly connectionsTotal: Counter;
+  readonly connectionsFailed: Counter<'reason'>;
+  readonly roomsActive: Gauge;
+  readonly peersPerRoom: Histogram;
+  readonly messagesSent: Counter<'type'>;
+  readonly messagesFailed: Counter<'reason'>;
+  readonly messageLatency: Histogram<'type'>;
+  readonly redisOperations: Counter<'operation'>;
+  readonly redisFailures: Counter;
+
+  constructor(census: () => Promise<RoomCensus>) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.connectionsActive = new Gauge({
+      name: 'websocket_connections_active',
+      help: 'Open WebSocket connections on this instance',
+      registers,
+    });
+    this.connectionsTotal = new Counter({
+      name: 'websocket_connections_total',
+      help: 'WebSocket connections accepted since start',
+      registers,
+    });
+    this.connectionsFailed = new Counter({
+      name: 'websocket_connections_failed',
+      help: 'WebSocket upgrades refused or connections that failed, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    const peersPerRoom = new Histogram({
+      name: 'peers_per_room',
+      help: 'Peers in each active room, sampled at scrape time',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+      registers,
+    });
+    this.peersPerRoom = peersPerRoom;
+    this.roomsActive = new Gauge({
+      name: 'rooms_active',
+      help: 'Rooms with at least one peer',
+      registers,
+      async collect() {
+        const { rooms, sizes } = await census();
+        this.set(rooms);
+        peersPerRoom.reset();
+        for (const size of sizes) peersPerRoom.observe(size);
+      },
+    });
+    this.messagesSent = new Counter({
+      name: 'messages_sent_total',
+      help: 'Messages relayed to a target peer, by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.messagesFailed = new Counter({
+      name: 'messages_failed_total',
+      help: 'Messages refused or dropped, by reason (error code, or dropped_* in compat mode)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.messageLatency = new Histogram({
+      name: 'message_latency_seconds',
+      help: 'Server-side handling time of a client message, by type',
+      labelNames: ['type'],
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.redisOperations = new Counter({
+      name: 'redis_operations_total',
+      help: 'Redis commands and scripts issued, by operation',
+      labelNames: ['operation'],
+      registers,
+    });
+    this.redisFailures = new Counter({
+      name: 'redis_failures_total',
+      help: 'Redis operations that failed',
+      registers,
+    });
+  }
+}

@@ -1,0 +1,25 @@
+import type { Logger } from 'pino';
+import type { ProtocolError } from '../protocol/error-codes.js';
+import type { MessageValidator } from '../protocol/validate.js';
+import type { StateBackend } from '../state/state-backend.js';
+import type { Connection } from './connection.js';
+import type { LocalPeers } from './local-peers.js';
+import type { ServerMetrics } from './metrics.js';
+import type { ServerOptions } from './server-options.js';
+
+/** What message handlers may use: everything a server instance owns, nothing global. */
+export interface ServerContext {
+  readonly serverId: string;
+  readonly options: ServerOptions;
+  readonly state: StateBackend;
+  readonly local: LocalPeers;
+  /** Every open connection of this instance, registered or not, by connection id. */
+  readonly connections: ReadonlyMap<string, Connection>;
+  readonly metrics: ServerMetrics;
+  readonly log: Logger;
+  readonly validator: MessageValidator;
+}
+
+/** A handler's result: nothing (done, replies sent) or the error to answer with. */
+export type HandlerResult = ProtocolError | undefined;
+export type HandlerOutcome = HandlerResult | Promise<HandlerResult>;

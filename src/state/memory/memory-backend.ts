@@ -1,0 +1,130 @@
+import {
+  discoveryOrder,
+  type BusSink,
+  type ControlMessage,
+  type InstanceInfo,
+  type PeerRecord,
+  type RegisterOutcome,
+  type RegisterRequest,
+  type RoomCensus,
+  type RouteResult,
+  type StateBackend,
+} from '../state-backend.js';
+import { MemoryStore } from './memory-store.js';
+
+/** State backend for one process: no install, no persistence. */
+export class MemoryBackend implements StateBackend {
+  readonly kind = 'memory' as const;
+  private serverId: string | null = null;
+
+  constructor(private readonly store: MemoryStore = new MemoryStore()) {}
+
+  async start(instance: InstanceInfo, sink: BusSink): Promise<void> {
+    if (this.store.instances.has(instance.serverId)) throw new Error(`instance ${instance.serverId} already attached`);
+    this.serverId = instance.serverId;
+    this.store.instances.set(instance.serverId, sink);
+  }
+
+  async stop(): Promise<void> {
+    if (this.serverId === null) return;
+    this.store.instances.delete(this.serverId);
+    for (const record of [...this.store.peers.values()]) {
+      if (record.serverId === this.serverId) this.store.remove(record);
+    }
+    this.serverId = null;
+  }
+
+  healthy(): boolean {
+    return this.serverId !== null;
+  }
+
+  async register(request: RegisterRequest): Promise<RegisterOutcome> {
+    const { store } = this;
+    const wanted = request.record;
+    const prior = store.peers.get(wanted.peerId) ?? null;
+    if (prior && prior.connectionId !== wanted.connectionId && !takeoverProven(request, prior)) {
+      return { ok: false, code: 'PEER_ID_TAKEN' };
+    }
+    const current = request.current;
+    let vacated: PeerRecord | null = null;
+    if (current && current.peerId !== wanted.peerId) {
+      const held = store.peers.get(current.peerId);
+      if (held && held.connectionId === current.connectionId) vacated = held;
+    }
+
+    let occupied = store.room(wanted.roomId)?.peers.size ?? 0;
+    if (prior && prior.roomId === wanted.roomId) occupied--;
+    if (vacated && vacated.roomId === wanted.roomId) occupied--;
+    if (occupied >= request.maxPeersPerRoom) return { ok: false, code: 'ROOM_FULL' };
+
+    if (vacated) store.remove(vacated);
+    const sameRoom = prior !== null && prior.roomId === wanted.roomId;
+    if (prior && !sameRoom) store.remove(prior);
+    const record: PeerRecord = sameRoom
+      ? { ...wanted, sessionToken: prior.sessionToken, connectedAt: prior.connectedAt }
+      : wanted;
+
+    const room = store.roomOrCreate(record.roomId);
+    let adminConflict: string | null = null;
+    if (request.wantAdmin) {
+      if (room.admin === null || room.admin === record.peerId) room.admin = record.peerId;
+      else adminConflict = room.admin;
+    } else if (room.admin === record.peerId) {
+      room.admin = null;
+    }
+    store.put(record);
+    const roomPeers = [...room.peers.values()].filter((p) => p.peerId !== record.peerId).sort(discoveryOrder);
+    return { ok: true, record, prior, vacated, adminPeerId: room.admin, adminConflict, roomPeers };
+  }
+
+  async unregister(peerId: string, connectionId: string): Promise<PeerRecord | null> {
+    const record = this.store.peers.get(peerId);
+    if (!record || record.connectionId !== connectionId) return null;
+    this.store.remove(record);
+    return record;
+  }
+
+  async updatePeer(record: PeerRecord): Promise<boolean> {
+    const held = this.store.peers.get(record.peerId);
+    if (!held || held.connectionId !== record.connectionId || held.roomId !== record.roomId) return false;
+    this.store.put(record);
+    return true;
+  }
+
+  async getPeer(peerId: string): Promise<PeerRecord | null> {
+    return this.store.peers.get(peerId) ?? null;
+  }
+
+  async listRoom(roomId: string): Promise<PeerRecord[]> {
+    const room = this.store.room(roomId);
+    return room ? [...room.peers.values()].sort(discoveryOrder) : [];
+  }
+
+  async route(roomId: string, targetPeerId: string, frame: string): Promise<RouteResult> {
+    const target = this.store.peers.get(targetPeerId);
+    if (!target) return 'not_found';
+    if (target.roomId !== roomId) return 'not_in_room';
+    const sink = this.store.instances.get(target.serverId);
+    return sink?.deliver(targetPeerId, frame) ? 'delivered' : 'not_found';
+  }
+
+  async publishPresence(roomId: string, aboutConnectionId: string, frame: string): Promise<void> {
+    for (const sink of this.store.instances.values()) sink.presence(roomId, aboutConnectionId, frame);
+  }
+
+  async census(): Promise<RoomCensus> {
+    const rooms = this.store.rooms;
+    return { rooms: rooms.size, sizes: [...rooms.values()].map((r) => r.peers.size) };
+  }
+
+  async sendControl(serverId: string, message: ControlMessage): Promise<void> {
+    this.store.instances.get(serverId)?.control(message);
+  }
+}
+
+function takeoverProven(request: RegisterRequest, prior: PeerRecord): boolean {
+  if (request.newestWins) return true;
+  const { sessionToken, subject } = request.proof;
+  if (sessionToken !== null && sessionToken === prior.sessionToken) return true;
+  return subject !== null && subject === prior.subject;
+}

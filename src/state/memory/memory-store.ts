@@ -1,0 +1,43 @@
+import type { BusSink, PeerRecord } from '../state-backend.js';
+
+interface RoomState {
+  readonly peers: Map<string, PeerRecord>;
+  admin: string | null;
+}
+
+/**
+ * The in-memory shared state: rooms, peers and the attached instances. One store normally
+ * serves one server; several in-process servers may share one to behave as a cluster.
+ */
+export class MemoryStore {
+  readonly peers = new Map<string, PeerRecord>();
+  readonly rooms = new Map<string, RoomState>();
+  readonly instances = new Map<string, BusSink>();
+
+  room(roomId: string): RoomState | undefined {
+    return this.rooms.get(roomId);
+  }
+
+  roomOrCreate(roomId: string): RoomState {
+    let room = this.rooms.get(roomId);
+    if (!room) {
+      room = { peers: new Map(), admin: null };
+      this.rooms.set(roomId, room);
+    }
+    return room;
+  }
+
+  put(record: PeerRecord): void {
+    this.peers.set(record.peerId, record);
+    this.roomOrCreate(record.roomId).peers.set(record.peerId, record);
+  }
+
+  remove(record: PeerRecord): void {
+    this.peers.delete(record.peerId);
+    const room = this.rooms.get(record.roomId);
+    if (!room) return;
+    room.peers.delete(record.peerId);
+    if (room.admin === record.peerId) room.admin = null;
+    if (room.peers.size === 0) this.rooms.delete(record.roomId);
+  }
+}

@@ -1,0 +1,128 @@
+import type { Metadata } from '../protocol/messages.js';
+
+/** One registered peer as shared state holds it. */
+export interface PeerRecord {
+  readonly peerId: string;
+  readonly roomId: string;
+  readonly role: string;
+  readonly metadata: Metadata;
+  /** Unix time in seconds, with a fraction. */
+  readonly connectedAt: number;
+  /** The instance holding the peer's WebSocket. */
+  readonly serverId: string;
+  /** The connection on that instance; guards against a stale close removing a newer owner. */
+  readonly connectionId: string;
+  /** Secret that lets a new connection take this peer id over. */
+  readonly sessionToken: string;
+  /** Authenticated subject (JWT `sub` or API key id), null without authentication. */
+  readonly subject: string | null;
+  /** Whether this peer receives presence events. */
+  readonly presence: boolean;
+}
+
+/** A connection's registration as the server knows it locally. */
+export interface RegistrationRef {
+  readonly peerId: string;
+  readonly roomId: string;
+  readonly connectionId: string;
+}
+
+export interface RegisterRequest {
+  /** The record wanted. `connectedAt` and `sessionToken` are fresh; the backend keeps the old ones in place. */
+  readonly record: PeerRecord;
+  /** The connection's current registration, when this is a re-registration. */
+  readonly current: RegistrationRef | null;
+  readonly wantAdmin: boolean;
+  /** What may prove a takeover of a peer id held by another open connection. */
+  readonly proof: { readonly sessionToken: string | null; readonly subject: string | null };
+  /** Compat mode: the newest registration of a peer id wins without proof. */
+  readonly newestWins: boolean;
+  readonly maxPeersPerRoom: number;
+}
+
+export type RegisterOutcome =
+  | {
+      readonly ok: true;
+      /** The record as stored. */
+      readonly record: PeerRecord;
+      /** The record this peer id had before (in place, or taken over from another connection). */
+      readonly prior: PeerRecord | null;
+      /** The connection's previous registration under another peer id, now removed. */
+      readonly vacated: PeerRecord | null;
+      readonly adminPeerId: string | null;
+      /** Set when the peer asked for the admin seat and someone else holds it. */
+      readonly adminConflict: string | null;
+      /** The other peers of the room, in discovery order. */
+      readonly roomPeers: readonly PeerRecord[];
+    }
+  | { readonly ok: false; readonly code: 'PEER_ID_TAKEN' | 'ROOM_FULL' };
+
+export type RouteResult = 'delivered' | 'not_found' | 'not_in_room';
+
+/** Instructions one instance sends another about a connection it holds. */
+export type ControlMessage = {
+  readonly kind: 'close';
+  readonly peerId: string;
+  readonly connectionId: string | null;
+  readonly code: number;
+  readonly reason: string;
+  /** Set for an operator kick: the presence reason to announce. */
+  readonly leftReason: 'kicked' | null;
+};
+
+/** What a backend calls on the server instance that attached to it. */
+export interface BusSink {
+  /** Deliver a frame to a local peer; false when it is not here. */
+  deliver(peerId: string, frame: string): boolean;
+  /** Deliver a presence frame to local presence subscribers of a room. */
+  presence(roomId: string, aboutConnectionId: string, frame: string): void;
+  control(message: ControlMessage): void;
+}
+
+export interface InstanceInfo {
+  readonly serverId: string;
+  readonly host: string;
+  readonly port: number;
+  readonly version: string;
+  readonly startedAt: number;
+}
+
+/**
+ * Shared rooms and peers, and the bus between instances. The server reaches shared state only
+ * through this interface. Methods reject with StateUnavailableError when the store is unreachable.
+ */
+export interface StateBackend {
+  readonly kind: 'memory' | 'redis';
+  start(instance: InstanceInfo, sink: BusSink): Promise<void>;
+  stop(): Promise<void>;
+  /** Whether shared state is reachable now. */
+  healthy(): boolean;
+
+  register(request: RegisterRequest): Promise<RegisterOutcome>;
+  /** Removes the peer if `connectionId` still owns it; returns the removed record. */
+  unregister(peerId: string, connectionId: string): Promise<PeerRecord | null>;
+  /** Replaces role / metadata / presence of an owned record; false if no longer owned. */
+  updatePeer(record: PeerRecord): Promise<boolean>;
+  getPeer(peerId: string): Promise<PeerRecord | null>;
+  /** The room's peers, in discovery order. */
+  listRoom(roomId: string): Promise<PeerRecord[]>;
+
+  /** Delivers a frame to a peer of `roomId` on whichever instance holds it. */
+  route(roomId: string, targetPeerId: string, frame: string): Promise<RouteResult>;
+  /** Sends a presence frame to the subscribers of a room on every instance, except the connection it is about. */
+  publishPresence(roomId: string, aboutConnectionId: string, frame: string): Promise<void>;
+  sendControl(serverId: string, message: ControlMessage): Promise<void>;
+  /** Number of active rooms and their sizes, for metrics. */
+  census(): Promise<RoomCensus>;
+}
+
+export interface RoomCensus {
+  readonly rooms: number;
+  readonly sizes: Iterable<number>;
+}
+
+/** Discovery order: connected_at, then peer_id by code unit. */
+export function discoveryOrder(a: PeerRecord, b: PeerRecord): number {
+  if (a.connectedAt !== b.connectedAt) return a.connectedAt - b.connectedAt;
+  return a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0;
+}
