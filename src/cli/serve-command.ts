@@ -7,11 +7,16 @@ import { SignalingServer } from '../server/signaling-server.js';
 import { VERSION } from '../version.js';
 import { parseChoice, parseDuration, parseInteger, parseRateLimit, parseSize } from './option-parsers.js';
 import { UsageError } from './usage-error.js';
+import { createStateBackend } from '../state/create-backend.js';
+import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-backend.js';
 
 interface ServeFlags {
   port: number;
   host: string;
   redis?: string;
+  prefix: string;
+  roomTtl: number;
+  reapAfter: number;
   compat: CompatMode;
   maxPayload: number;
   maxConnections: number;
@@ -33,7 +38,10 @@ export function serveCommand(): Command {
     .description('run the signaling server (in-memory state, or shared through Redis)')
     .addOption(new Option('--port <port>', 'TCP port for WebSocket and HTTP (0: any free port)').env('PORT').argParser(parseInteger(0, 65535)).default(d.port))
     .addOption(new Option('--host <address>', 'address to listen on').env('HOST').default(d.host))
-    .addOption(new Option('--redis <url>', 'share state through this Redis (redis://host:port)').env('REDIS_URL'))
+    .addOption(new Option('--redis <url>', 'share state with other instances through this Redis (redis://[:password@]host:port[/db])').env('REDIS_URL'))
+    .addOption(new Option('--prefix <prefix>', 'prefix of every Redis key and channel').env('REDIS_PREFIX').default(DEFAULT_REDIS_OPTIONS.prefix))
+    .addOption(new Option('--room-ttl <duration>', 'Redis: a room expires this long after its last use').env('ROOM_TTL').argParser(parseDuration).default(DEFAULT_REDIS_OPTIONS.roomTtlMs, '2h'))
+    .addOption(new Option('--reap-after <duration>', 'Redis: an instance silent this long is dead and its peers are removed').env('REAP_AFTER').argParser(parseDuration).default(DEFAULT_REDIS_OPTIONS.reapAfterMs, '15s'))
     .addOption(
       new Option('--compat <mode>', 'wire compatibility: none, or sleap-rtc for the deployed Python clients')
         .env('SLEAP_SIGNAL_COMPAT')
@@ -61,10 +69,15 @@ export function serveCommand(): Command {
 }
 
 async function runServe(flags: ServeFlags): Promise<void> {
-  if (flags.redis !== undefined) {
-    throw new UsageError('the Redis backend (--redis / REDIS_URL) is not available in this version yet; run without it for the in-memory backend');
+  if (flags.redis !== undefined && !/^rediss?:\/\//.test(flags.redis)) {
+    throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${flags.redis}"`);
   }
   const logger = createLogger(flags.logLevel, flags.logFormat);
+  const state = createStateBackend(
+    flags.redis === undefined
+      ? { kind: 'memory' }
+      : { kind: 'redis', url: flags.redis, prefix: flags.prefix, roomTtlMs: flags.roomTtl, reapAfterMs: flags.reapAfter },
+  );
   const server = new SignalingServer(
     {
       host: flags.host,
@@ -83,7 +96,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
         rateBurst: flags.rateLimit.burst,
       },
     },
-    { logger },
+    { logger, state },
   );
   await server.start();
   if (!isLoopback(flags.host)) {

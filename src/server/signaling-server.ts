@@ -87,6 +87,14 @@ export class SignalingServer implements BusSink, HttpBackend {
       await this.state.start(
         { serverId: this.serverId, host: address.address, port: address.port, version: this.options.version, startedAt: Date.now() },
         this,
+        {
+          operation: (name) => this.metrics.redisOperations.inc({ operation: name }),
+          failure: (name, err) => {
+            this.metrics.redisFailures.inc();
+            this.log.debug({ err, operation: name }, 'shared state operation failed');
+          },
+          event: (level, message, fields) => this.log[level]({ event: 'state', ...fields }, message),
+        },
       );
     } catch (err) {
       await new Promise<void>((resolve) => this.http.close(() => resolve()));
@@ -224,6 +232,10 @@ export class SignalingServer implements BusSink, HttpBackend {
     const conn = message.connectionId !== null ? this.connections.get(message.connectionId) : this.local.get(message.peerId);
     if (conn?.registration?.peerId !== message.peerId) return;
     conn.close(message.code, message.reason, message.leftReason ?? undefined);
+  }
+
+  instanceStats(): { connections: number; peers: number } {
+    return { connections: this.connections.size, peers: this.local.size };
   }
 
   // ---- HttpBackend.

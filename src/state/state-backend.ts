@@ -1,4 +1,4 @@
-import type { Metadata } from '../protocol/messages.js';
+import type { Metadata, PeerLeftReason } from '../protocol/messages.js';
 
 /** One registered peer as shared state holds it. */
 export interface PeerRecord {
@@ -77,7 +77,25 @@ export interface BusSink {
   /** Deliver a presence frame to local presence subscribers of a room. */
   presence(roomId: string, aboutConnectionId: string, frame: string): void;
   control(message: ControlMessage): void;
+  /** Counts the instance reports in its heartbeat. */
+  instanceStats(): { connections: number; peers: number };
 }
+
+/** How a backend reports its work to the server's metrics and logs. */
+export interface BackendObserver {
+  /** One Redis command or script issued. */
+  operation(name: string): void;
+  /** One Redis operation that failed. */
+  failure(name: string, error: unknown): void;
+  /** Something an operator should know (outage, restore, reaping). */
+  event(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+}
+
+export const NULL_OBSERVER: BackendObserver = Object.freeze({
+  operation() {},
+  failure() {},
+  event() {},
+});
 
 export interface InstanceInfo {
   readonly serverId: string;
@@ -93,14 +111,17 @@ export interface InstanceInfo {
  */
 export interface StateBackend {
   readonly kind: 'memory' | 'redis';
-  start(instance: InstanceInfo, sink: BusSink): Promise<void>;
+  start(instance: InstanceInfo, sink: BusSink, observer?: BackendObserver): Promise<void>;
   stop(): Promise<void>;
   /** Whether shared state is reachable now. */
   healthy(): boolean;
 
   register(request: RegisterRequest): Promise<RegisterOutcome>;
-  /** Removes the peer if `connectionId` still owns it; returns the removed record. */
-  unregister(peerId: string, connectionId: string): Promise<PeerRecord | null>;
+  /**
+   * Removes the peer if `connectionId` still owns it; returns the removed record. Applied at
+   * least locally even when shared state is unreachable (`reason` is announced when it is back).
+   */
+  unregister(peerId: string, connectionId: string, reason?: PeerLeftReason): Promise<PeerRecord | null>;
   /** Replaces role / metadata / presence of an owned record; false if no longer owned. */
   updatePeer(record: PeerRecord): Promise<boolean>;
   getPeer(peerId: string): Promise<PeerRecord | null>;

@@ -14,7 +14,7 @@ export async function unregisterConnection(ctx: ServerContext, conn: Connection,
   ctx.local.unbind(conn);
   let removed = null;
   try {
-    removed = await ctx.state.unregister(record.peerId, conn.id);
+    removed = await ctx.state.unregister(record.peerId, conn.id, reason);
   } catch (err) {
     ctx.log.warn({ err, peerId: record.peerId }, 'shared state not reachable; peer removed locally only');
   }

@@ -42,9 +42,7 @@ export class MemoryBackend implements StateBackend {
     const { store } = this;
     const wanted = request.record;
     const prior = store.peers.get(wanted.peerId) ?? null;
-    if (prior && prior.connectionId !== wanted.connectionId && !takeoverProven(request, prior)) {
-      return { ok: false, code: 'PEER_ID_TAKEN' };
-    }
+    const ownsId = prior === null || prior.connectionId === wanted.connectionId || takeoverProven(request, prior);
     const current = request.current;
     let vacated: PeerRecord | null = null;
     if (current && current.peerId !== wanted.peerId) {
@@ -52,10 +50,12 @@ export class MemoryBackend implements StateBackend {
       if (held && held.connectionId === current.connectionId) vacated = held;
     }
 
+    // ROOM_FULL precedes PEER_ID_TAKEN; the peer's own slots in the room count as free.
     let occupied = store.room(wanted.roomId)?.peers.size ?? 0;
-    if (prior && prior.roomId === wanted.roomId) occupied--;
+    if (ownsId && prior && prior.roomId === wanted.roomId) occupied--;
     if (vacated && vacated.roomId === wanted.roomId) occupied--;
     if (occupied >= request.maxPeersPerRoom) return { ok: false, code: 'ROOM_FULL' };
+    if (!ownsId) return { ok: false, code: 'PEER_ID_TAKEN' };
 
     if (vacated) store.remove(vacated);
     const sameRoom = prior !== null && prior.roomId === wanted.roomId;

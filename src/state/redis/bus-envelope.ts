@@ -1,0 +1,56 @@
+import type { ControlMessage } from '../state-backend.js';
+
+/**
+ * What travels on an instance's channel: a one-letter kind, length-prefixed header fields
+ * (ids may hold any character), then the frame exactly as the target's socket gets it, so
+ * the receiver never re-parses a payload.
+ */
+export type Envelope =
+  | { kind: 'deliver'; peerId: string; frame: string }
+  | { kind: 'presence'; roomId: string; aboutConnectionId: string; frame: string }
+  | { kind: 'control'; message: ControlMessage };
+
+const field = (value: string) => `${value.length}:${value}`;
+
+export function deliverEnvelope(peerId: string, frame: string): string {
+  return `d${field(peerId)}${frame}`;
+}
+
+export function presenceEnvelope(roomId: string, aboutConnectionId: string, frame: string): string {
+  return `p${field(roomId)}${field(aboutConnectionId)}${frame}`;
+}
+
+export function controlEnvelope(message: ControlMessage): string {
+  return `c${JSON.stringify(message)}`;
+}
+
+/** Reads one length-prefixed field at `at`; returns it and where the rest starts. */
+function readField(raw: string, at: number): [string, number] | null {
+  const colon = raw.indexOf(':', at);
+  if (colon < 0) return null;
+  const length = Number(raw.slice(at, colon));
+  if (!Number.isInteger(length) || length < 0 || colon + 1 + length > raw.length) return null;
+  return [raw.slice(colon + 1, colon + 1 + length), colon + 1 + length];
+}
+
+export function decodeEnvelope(raw: string): Envelope | null {
+  switch (raw[0]) {
+    case 'd': {
+      const peer = readField(raw, 1);
+      return peer && { kind: 'deliver', peerId: peer[0], frame: raw.slice(peer[1]) };
+    }
+    case 'p': {
+      const room = readField(raw, 1);
+      const about = room && readField(raw, room[1]);
+      return room && about && { kind: 'presence', roomId: room[0], aboutConnectionId: about[0], frame: raw.slice(about[1]) };
+    }
+    case 'c':
+      try {
+        return { kind: 'control', message: JSON.parse(raw.slice(1)) as ControlMessage };
+      } catch {
+        return null;
+      }
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,116 @@
+import type { Redis } from 'ioredis';
+import type { BackendObserver, InstanceInfo } from '../state-backend.js';
+import { serverOfConnection, type KeySpace } from './key-space.js';
+
+export interface InstanceRegistryDeps {
+  readonly redis: Redis;
+  readonly keys: KeySpace;
+  readonly instance: InstanceInfo;
+  readonly reapAfterMs: number;
+  readonly roomTtlMs: number;
+  readonly stats: () => { connections: number; peers: number };
+  readonly run: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+  readonly reapPeer: (peerId: string, connectionId: string) => Promise<void>;
+  readonly keepalive: () => Promise<void>;
+  readonly observer: BackendObserver;
+}
+
+/**
+ * Liveness of instances: each one refreshes a heartbeat key that expires after `reapAfterMs`;
+ * every instance looks for lapsed ones, and exactly one (holding a lock) removes a dead
+ * instance's peers, announcing `server_lost`.
+ */
+export class InstanceRegistry {
+  private timer: NodeJS.Timeout | null = null;
+  private ticks = 0;
+  private busy = false;
+
+  constructor(private readonly deps: InstanceRegistryDeps) {}
+
+  get intervalMs(): number {
+    return Math.max(50, Math.floor(this.deps.reapAfterMs / 3));
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  async beat(): Promise<void> {
+    const { redis, keys, instance, reapAfterMs, roomTtlMs, run } = this.deps;
+    const now = Date.now();
+    const { connections, peers } = this.deps.stats();
+    const pipeline = redis.pipeline();
+    pipeline.hset(keys.server(instance.serverId), {
+      host: instance.host,
+      port: String(instance.port),
+      version: instance.version,
+      started_at: String(instance.startedAt),
+      heartbeat_at: String(now),
+      connections: String(connections),
+      peers: String(peers),
+    });
+    pipeline.pexpire(keys.server(instance.serverId), reapAfterMs);
+    pipeline.pexpire(keys.serverPeers(instance.serverId), Math.max(roomTtlMs, reapAfterMs * 4));
+    pipeline.zadd(keys.servers, now, instance.serverId);
+    // The indexes outlive no one: stale rooms leave the index, and both expire with the last instance.
+    pipeline.zremrangebyscore(keys.rooms, '-inf', now - roomTtlMs);
+    pipeline.pexpire(keys.rooms, roomTtlMs);
+    pipeline.pexpire(keys.servers, Math.max(roomTtlMs, reapAfterMs * 4));
+    await run('heartbeat', () => pipeline.exec());
+  }
+
+  /** Removes this instance's own records on a clean stop. */
+  async deregister(): Promise<void> {
+    const { redis, keys, instance, run } = this.deps;
+    await run('deregister', () =>
+      redis.pipeline().del(keys.server(instance.serverId), keys.serverPeers(instance.serverId)).zrem(keys.servers, instance.serverId).exec(),
+    );
+  }
+
+  private async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      await this.beat();
+      await this.reapDead();
+      // Keepalive well inside the room TTL, but not every tick.
+      if (++this.ticks * this.intervalMs >= Math.min(this.deps.roomTtlMs / 4, 300_000)) {
+        this.ticks = 0;
+        await this.deps.keepalive();
+      }
+    } catch {
+      // Redis unreachable: the backend's outage handling takes it from here.
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async reapDead(): Promise<string[]> {
+    const { redis, keys, instance, reapAfterMs, run, observer } = this.deps;
+    const lapsed = await run('zrangebyscore', () => redis.zrangebyscore(keys.servers, '-inf', Date.now() - reapAfterMs));
+    const reaped: string[] = [];
+    for (const serverId of lapsed) {
+      if (serverId === instance.serverId) continue;
+      if (await run('exists', () => redis.exists(keys.server(serverId)))) continue;
+      const lock = await run('set', () => redis.set(keys.reapLock(serverId), instance.serverId, 'PX', Math.max(30_000, reapAfterMs * 2), 'NX'));
+      if (lock !== 'OK') continue;
+      const peers = await run('smembers', () => redis.smembers(keys.serverPeers(serverId)));
+      observer.event('warn', 'instance lost: removing its peers', { lostServerId: serverId, peers: peers.length });
+      for (const peerId of peers) {
+        const conn = await run('hget', () => redis.hget(keys.peer(peerId), 'conn'));
+        if (conn && serverOfConnection(conn) === serverId) await this.deps.reapPeer(peerId, conn);
+      }
+      await run('reap', () =>
+        redis.pipeline().del(keys.serverPeers(serverId), keys.reapLock(serverId)).zrem(keys.servers, serverId).exec(),
+      );
+      reaped.push(serverId);
+    }
+    return reaped;
+  }
+}

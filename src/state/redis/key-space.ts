@@ -1,0 +1,65 @@
+/**
+ * Every Redis key and channel name, under one prefix. All keys of a room share the hash tag
+ * `{r:ROOM}`, a peer's key has `{p:PEER}`, an instance's keys `{s:SERVER}`, so every multi-key
+ * script touches a single Redis Cluster slot.
+ */
+export class KeySpace {
+  constructor(readonly prefix: string) {}
+
+  /** HASH peer id → peer record (JSON). */
+  roomPeers(roomId: string): string {
+    return `${this.prefix}room:{r:${roomId}}:peers`;
+  }
+  /** HASH peer id → connection id (which starts with the server id): the routing table. */
+  roomRoutes(roomId: string): string {
+    return `${this.prefix}room:{r:${roomId}}:routes`;
+  }
+  /** HASH peer id → connection id, for peers that asked for presence events. */
+  roomPresence(roomId: string): string {
+    return `${this.prefix}room:{r:${roomId}}:presence`;
+  }
+  /** HASH created_at, last_used, admin. Expires roomTtl after last use. */
+  roomMeta(roomId: string): string {
+    return `${this.prefix}room:{r:${roomId}}:meta`;
+  }
+  /** The four keys of a room, in the order the scripts take them. */
+  room(roomId: string): [string, string, string, string] {
+    return [this.roomPeers(roomId), this.roomRoutes(roomId), this.roomPresence(roomId), this.roomMeta(roomId)];
+  }
+  /** ZSET room id → last use (ms): the room index, so nothing needs KEYS or SCAN. */
+  get rooms(): string {
+    return `${this.prefix}rooms`;
+  }
+  /** HASH room, conn, session, subject, at: who holds a peer id. */
+  peer(peerId: string): string {
+    return `${this.prefix}peer:{p:${peerId}}`;
+  }
+  /** ZSET server id → last heartbeat (ms): the instance index. */
+  get servers(): string {
+    return `${this.prefix}servers`;
+  }
+  /** HASH host, port, version, started_at, connections, peers, heartbeat_at; expires unless refreshed. */
+  server(serverId: string): string {
+    return `${this.prefix}server:{s:${serverId}}`;
+  }
+  /** SET of the peer ids an instance holds, for the reaper. */
+  serverPeers(serverId: string): string {
+    return `${this.prefix}server:{s:${serverId}}:peers`;
+  }
+  /** STRING lock: the one instance reaping a dead one. */
+  reapLock(serverId: string): string {
+    return `${this.prefix}server:{s:${serverId}}:reaping`;
+  }
+  /** Pub/sub channel of one instance: deliveries, presence events, control. */
+  channel(serverId: string): string {
+    return `${this.prefix}bus:${serverId}`;
+  }
+  get channelPrefix(): string {
+    return `${this.prefix}bus:`;
+  }
+}
+
+/** The server id is the part of a connection id before its last colon. */
+export function serverOfConnection(connectionId: string): string {
+  return connectionId.slice(0, connectionId.lastIndexOf(':'));
+}

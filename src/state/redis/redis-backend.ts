@@ -1,0 +1,557 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { StateUnavailableError } from '../../protocol/error-codes.js';
+import type { PeerLeftReason } from '../../protocol/messages.js';
+import {
+  discoveryOrder,
+  NULL_OBSERVER,
+  type BackendObserver,
+  type BusSink,
+  type ControlMessage,
+  type InstanceInfo,
+  type PeerRecord,
+  type RegisterOutcome,
+  type RegisterRequest,
+  type RoomCensus,
+  type RouteResult,
+  type StateBackend,
+} from '../state-backend.js';
+import { controlEnvelope, decodeEnvelope, deliverEnvelope, presenceEnvelope } from './bus-envelope.js';
+import { InstanceRegistry } from './instance-registry.js';
+import { KeySpace, serverOfConnection } from './key-space.js';
+import { SCRIPTS } from './scripts.js';
+import { peerLeftFrame } from '../../server/frames.js';
+
+export interface RedisBackendOptions {
+  readonly url: string;
+  /** Prefix of every key and channel. */
+  readonly prefix: string;
+  /** A room's records expire this long after its last use. */
+  readonly roomTtlMs: number;
+  /** An instance whose heartbeat is older than this is dead and gets reaped. */
+  readonly reapAfterMs: number;
+  readonly connectTimeoutMs: number;
+  readonly commandTimeoutMs: number;
+}
+
+export const DEFAULT_REDIS_OPTIONS: Omit<RedisBackendOptions, 'url'> = Object.freeze({
+  prefix: 'sleap:',
+  roomTtlMs: 2 * 3_600_000,
+  reapAfterMs: 15_000,
+  connectTimeoutMs: 10_000,
+  commandTimeoutMs: 2_000,
+});
+
+type Reply = (string | number | null)[];
+
+/** How long after its restore an instance waits before announcing leaves that happened during an outage. */
+const RESTORE_SETTLE_MS = 1500;
+/** The scripts, as ioredis adds them to the client. */
+interface ScriptCommands {
+  sigClaim(...args: (string | number)[]): Promise<Reply>;
+  sigUnclaim(...args: (string | number)[]): Promise<number>;
+  sigRelease(...args: (string | number)[]): Promise<number>;
+  sigJoin(...args: (string | number)[]): Promise<Reply>;
+  sigLeave(...args: (string | number)[]): Promise<string | null>;
+  sigUpdate(...args: (string | number)[]): Promise<number>;
+  sigRoute(...args: (string | number)[]): Promise<Reply>;
+  sigPresence(...args: (string | number)[]): Promise<number>;
+  sigRestore(...args: (string | number)[]): Promise<number>;
+}
+
+interface Owned {
+  record: PeerRecord;
+  admin: boolean;
+}
+
+/**
+ * Shared state in Redis: rooms and peers in hashes, routing by a Lua script that looks the
+ * target up and publishes to its instance's channel in one round trip, presence fanned out to
+ * the instances that have subscribers, dead instances reaped, and each instance's own peers
+ * written back after Redis comes back from an outage.
+ */
+export class RedisBackend implements StateBackend {
+  readonly kind = 'redis' as const;
+  readonly keys: KeySpace;
+  readonly options: RedisBackendOptions;
+  private readonly cmd: Redis;
+  private readonly sub: Redis;
+  private readonly scripts: ScriptCommands;
+  private observer: BackendObserver = NULL_OBSERVER;
+  private sink: BusSink | null = null;
+  private instance: InstanceInfo | null = null;
+  private registry: InstanceRegistry | null = null;
+  /** This instance's registered peers: the local truth written back after an outage. */
+  private readonly owned = new Map<string, Owned>();
+  /** Peers that left while Redis was unreachable; removed and announced when it is back. */
+  private readonly pendingLeaves = new Map<string, { record: PeerRecord; reason: PeerLeftReason }>();
+  private lost = false;
+  private restoring: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(options: Partial<RedisBackendOptions> & { url: string }) {
+    this.options = { ...DEFAULT_REDIS_OPTIONS, ...options };
+    this.keys = new KeySpace(this.options.prefix);
+    const common: RedisOptions = {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: this.options.connectTimeoutMs,
+      commandTimeout: this.options.commandTimeoutMs,
+      retryStrategy: (times) => Math.min(100 * times, 1000),
+    };
+    this.cmd = new Redis(this.options.url, { ...common, connectionName: 'sleap-signal' });
+    // A dedicated subscriber connection, whose handler only decodes and hands over.
+    this.sub = new Redis(this.options.url, { ...common, connectionName: 'sleap-signal-sub', autoResubscribe: true });
+    for (const [name, def] of Object.entries(SCRIPTS)) this.cmd.defineCommand(name, def);
+    this.scripts = this.cmd as unknown as ScriptCommands;
+  }
+
+  async start(instance: InstanceInfo, sink: BusSink, observer: BackendObserver = NULL_OBSERVER): Promise<void> {
+    this.instance = instance;
+    this.sink = sink;
+    this.observer = observer;
+    this.watch(this.cmd, 'command');
+    this.watch(this.sub, 'subscriber');
+    try {
+      await Promise.all([this.connect(this.cmd), this.connect(this.sub)]);
+      await this.sub.subscribe(this.keys.channel(instance.serverId));
+    } catch (err) {
+      this.cmd.disconnect();
+      this.sub.disconnect();
+      throw new StateUnavailableError(`cannot reach Redis at ${redactUrl(this.options.url)}: ${errorText(err)}`, { cause: err });
+    }
+    this.sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.onBusMessage(message.toString('utf8')));
+    this.registry = new InstanceRegistry({
+      redis: this.cmd,
+      keys: this.keys,
+      instance,
+      reapAfterMs: this.options.reapAfterMs,
+      roomTtlMs: this.options.roomTtlMs,
+      stats: () => sink.instanceStats(),
+      run: (name, fn) => this.run(name, fn),
+      reapPeer: (peerId, connectionId) => this.reapPeer(peerId, connectionId),
+      keepalive: () => this.keepalive(),
+      observer,
+    });
+    await this.registry.beat();
+    this.registry.start();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    const reachable = this.healthy();
+    this.stopped = true;
+    this.registry?.stop();
+    if (reachable) {
+      for (const { record } of [...this.owned.values()]) await this.unregister(record.peerId, record.connectionId).catch(() => {});
+      await this.registry?.deregister().catch(() => {});
+    }
+    await Promise.allSettled([this.sub.quit(), this.cmd.quit()]);
+    this.sub.disconnect();
+    this.cmd.disconnect();
+  }
+
+  healthy(): boolean {
+    return !this.stopped && this.cmd.status === 'ready' && this.sub.status === 'ready' && this.restoring === null;
+  }
+
+  async register(request: RegisterRequest): Promise<RegisterOutcome> {
+    const { keys, scripts } = this;
+    const wanted = request.record;
+    const { peerId, roomId, connectionId } = wanted;
+    const ttl = this.roomTtlSeconds;
+    const claim = await this.run('claim', () =>
+      scripts.sigClaim(
+        keys.peer(peerId),
+        connectionId,
+        roomId,
+        request.proof.sessionToken ?? '',
+        request.proof.subject ?? '',
+        request.newestWins ? '1' : '0',
+        wanted.sessionToken,
+        String(wanted.connectedAt),
+        wanted.subject ?? '',
+        ttl,
+      ),
+    );
+    const current = request.current;
+    if (claim[0] === 'TAKEN') {
+      // ROOM_FULL precedes PEER_ID_TAKEN when both apply.
+      const size = await this.run('hlen', () => this.cmd.hlen(keys.roomPeers(roomId)));
+      const own = current && current.roomId === roomId ? 1 : 0;
+      return { ok: false, code: size - own >= request.maxPeersPerRoom ? 'ROOM_FULL' : 'PEER_ID_TAKEN' };
+    }
+    const [, session, at, priorConn, priorRoom, priorSession, priorSubject, priorAt] = claim.map((v) => String(v ?? ''));
+    const record: PeerRecord = { ...wanted, sessionToken: session!, connectedAt: Number(at) };
+    const vacatedId = current && current.peerId !== peerId ? current.peerId : null;
+    const vacatedOwned = vacatedId !== null ? this.owned.get(vacatedId) : undefined;
+    const vacatedInRoom = vacatedId !== null && current!.roomId === roomId ? vacatedId : '';
+    const now = Date.now();
+    const joined = await this.run('join', () =>
+      scripts.sigJoin(
+        ...keys.room(roomId),
+        peerId,
+        JSON.stringify(record),
+        connectionId,
+        record.presence ? '1' : '0',
+        request.maxPeersPerRoom,
+        request.wantAdmin ? '1' : '0',
+        vacatedInRoom,
+        now,
+        ttl,
+      ),
+    );
+    if (joined[0] === 'FULL') {
+      await this.run('unclaim', () =>
+        scripts.sigUnclaim(keys.peer(peerId), connectionId, priorConn!, priorRoom!, priorSession!, priorSubject!, priorAt!),
+      );
+      return { ok: false, code: 'ROOM_FULL' };
+    }
+    const adminPeerId = (joined[1] as string) || null;
+    const adminConflict = (joined[2] as string) || null;
+    const previousHere = (joined[3] as string) || null;
+    const roomPeers: PeerRecord[] = [];
+    for (let i = 5; i < joined.length; i += 2) {
+      if (joined[i - 1] !== peerId) roomPeers.push(JSON.parse(joined[i] as string) as PeerRecord);
+    }
+    roomPeers.sort(discoveryOrder);
+
+    // Follow-up writes in other slots, in parallel: the old room of a move, the vacated id, indexes.
+    const follow: Promise<unknown>[] = [this.touchRoom(roomId, now)];
+    let prior: PeerRecord | null = previousHere ? (JSON.parse(previousHere) as PeerRecord) : null;
+    if (priorConn && priorRoom !== roomId) {
+      follow.push(
+        this.leaveRoom(priorRoom!, peerId, priorConn!).then((rec) => {
+          prior = rec;
+        }),
+      );
+    }
+    if (priorConn && priorConn !== connectionId) {
+      const priorServer = serverOfConnection(priorConn!);
+      if (priorServer !== this.serverId) follow.push(this.run('srem', () => this.cmd.srem(keys.serverPeers(priorServer), peerId)));
+    }
+    let vacated: PeerRecord | null = null;
+    if (vacatedId !== null) {
+      vacated = vacatedOwned?.record ?? null;
+      if (!vacatedInRoom) follow.push(this.leaveRoom(current!.roomId, vacatedId, connectionId));
+      follow.push(this.run('release', () => scripts.sigRelease(keys.peer(vacatedId), connectionId)));
+      follow.push(this.run('srem', () => this.cmd.srem(keys.serverPeers(this.serverId), vacatedId)));
+      this.owned.delete(vacatedId);
+    }
+    follow.push(this.run('sadd', () => this.cmd.sadd(keys.serverPeers(this.serverId), peerId)));
+    await Promise.all(follow);
+    this.owned.set(peerId, { record, admin: adminPeerId === peerId });
+    return { ok: true, record, prior, vacated, adminPeerId, adminConflict, roomPeers };
+  }
+
+  async unregister(peerId: string, connectionId: string, reason: PeerLeftReason = 'left'): Promise<PeerRecord | null> {
+    const owned = this.owned.get(peerId);
+    if (!owned || owned.record.connectionId !== connectionId) return null;
+    this.owned.delete(peerId);
+    const { record } = owned;
+    if (!this.healthy()) {
+      this.pendingLeaves.set(peerId, { record, reason });
+      return record;
+    }
+    try {
+      const [removed] = await Promise.all([
+        this.leaveRoom(record.roomId, peerId, connectionId),
+        this.run('release', () => this.scripts.sigRelease(this.keys.peer(peerId), connectionId)),
+        this.run('srem', () => this.cmd.srem(this.keys.serverPeers(this.serverId), peerId)),
+      ]);
+      return removed;
+    } catch {
+      this.pendingLeaves.set(peerId, { record, reason });
+      return record;
+    }
+  }
+
+  async updatePeer(record: PeerRecord): Promise<boolean> {
+    const owned = this.owned.get(record.peerId);
+    if (!owned || owned.record.connectionId !== record.connectionId || owned.record.roomId !== record.roomId) return false;
+    const ok = await this.run('update', () =>
+      this.scripts.sigUpdate(
+        this.keys.roomPeers(record.roomId),
+        this.keys.roomRoutes(record.roomId),
+        record.peerId,
+        record.connectionId,
+        JSON.stringify(record),
+      ),
+    );
+    if (ok === 1) owned.record = record;
+    return ok === 1;
+  }
+
+  async getPeer(peerId: string): Promise<PeerRecord | null> {
+    const roomId = await this.run('hget', () => this.cmd.hget(this.keys.peer(peerId), 'room'));
+    if (!roomId) return null;
+    const raw = await this.run('hget', () => this.cmd.hget(this.keys.roomPeers(roomId), peerId));
+    return raw ? (JSON.parse(raw) as PeerRecord) : null;
+  }
+
+  async listRoom(roomId: string): Promise<PeerRecord[]> {
+    const raw = await this.run('hvals', () => this.cmd.hvals(this.keys.roomPeers(roomId)));
+    return raw.map((r) => JSON.parse(r) as PeerRecord).sort(discoveryOrder);
+  }
+
+  async route(roomId: string, targetPeerId: string, frame: string): Promise<RouteResult> {
+    const reply = await this.run('route', () =>
+      this.scripts.sigRoute(this.keys.roomRoutes(roomId), targetPeerId, this.keys.channelPrefix, deliverEnvelope(targetPeerId, frame)),
+    );
+    const receivers = Number(reply[0]);
+    if (receivers > 0) return 'delivered';
+    if (receivers < 0) {
+      const exists = await this.run('exists', () => this.cmd.exists(this.keys.peer(targetPeerId)));
+      return exists ? 'not_in_room' : 'not_found';
+    }
+    // Nobody listens on that instance's channel: it is gone. Clean its stale entry now.
+    await this.reapPeer(targetPeerId, String(reply[1]), roomId);
+    return 'not_found';
+  }
+
+  async publishPresence(roomId: string, aboutConnectionId: string, frame: string): Promise<void> {
+    if (!this.healthy()) {
+      // Outage: this instance's subscribers still hear it; the others are told after the restore.
+      this.sink?.presence(roomId, aboutConnectionId, frame);
+      return;
+    }
+    await this.run('presence', () =>
+      this.scripts.sigPresence(this.keys.roomPresence(roomId), this.keys.channelPrefix, presenceEnvelope(roomId, aboutConnectionId, frame), ''),
+    );
+  }
+
+  async sendControl(serverId: string, message: ControlMessage): Promise<void> {
+    if (serverId === this.serverId) {
+      this.sink?.control(message);
+      return;
+    }
+    await this.run('publish', () => this.cmd.publish(this.keys.channel(serverId), controlEnvelope(message)));
+  }
+
+  async census(): Promise<RoomCensus> {
+    const rooms = await this.run('census', () => this.cmd.zrevrange(this.keys.rooms, 0, 9_999));
+    if (rooms.length === 0) return { rooms: 0, sizes: [] };
+    const pipeline = this.cmd.pipeline();
+    for (const r of rooms) pipeline.hlen(this.keys.roomPeers(r));
+    const replies = await this.run('census', () => pipeline.exec());
+    const sizes = (replies ?? []).map(([, n]) => Number(n)).filter((n) => n > 0);
+    return { rooms: sizes.length, sizes };
+  }
+
+  // ---- internals
+
+  private get serverId(): string {
+    return this.instance!.serverId;
+  }
+
+  private get roomTtlSeconds(): number {
+    return Math.max(1, Math.ceil(this.options.roomTtlMs / 1000));
+  }
+
+  /** Every Redis call goes through here: counted, and failures become StateUnavailableError. */
+  private async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.observer.operation(name);
+    try {
+      return await fn();
+    } catch (err) {
+      this.observer.failure(name, err);
+      throw err instanceof StateUnavailableError ? err : new StateUnavailableError(`Redis ${name} failed: ${errorText(err)}`, { cause: err });
+    }
+  }
+
+  private async leaveRoom(roomId: string, peerId: string, connectionId: string): Promise<PeerRecord | null> {
+    const now = Date.now();
+    const [raw] = await Promise.all([
+      this.run('leave', () => this.scripts.sigLeave(...this.keys.room(roomId), peerId, connectionId, now, this.roomTtlSeconds)),
+      this.touchRoom(roomId, now),
+    ]);
+    return raw ? (JSON.parse(raw) as PeerRecord) : null;
+  }
+
+  /** Marks a room used in the room index (which expires with the last use of any room). */
+  private touchRoom(roomId: string, now: number): Promise<unknown> {
+    return this.run('touch_room', () =>
+      this.cmd.pipeline().zadd(this.keys.rooms, now, roomId).pexpire(this.keys.rooms, this.options.roomTtlMs).exec(),
+    );
+  }
+
+  /** Removes a peer whose instance is gone, and tells the room (`server_lost`). */
+  private async reapPeer(peerId: string, connectionId: string, knownRoom?: string): Promise<void> {
+    const roomId = knownRoom ?? (await this.run('hget', () => this.cmd.hget(this.keys.peer(peerId), 'room')));
+    if (!roomId) return;
+    const [removed] = await Promise.all([
+      this.leaveRoom(roomId, peerId, connectionId),
+      this.run('release', () => this.scripts.sigRelease(this.keys.peer(peerId), connectionId)),
+      this.run('srem', () => this.cmd.srem(this.keys.serverPeers(serverOfConnection(connectionId)), peerId)),
+    ]);
+    if (removed) {
+      this.observer.event('info', 'removed a peer of a lost instance', { peerId, roomId, connectionId });
+      await this.publishPresence(roomId, connectionId, peerLeftFrame(peerId, 'server_lost'));
+    }
+  }
+
+  /**
+   * Removes peers that left during the outage at once, then announces them to the other
+   * instances after a pause: those restore their own presence subscribers when they reconnect,
+   * which takes up to a second, and an announcement before that would reach nobody.
+   */
+  private async flushPendingLeaves(): Promise<void> {
+    const flushed: { record: PeerRecord; reason: PeerLeftReason }[] = [];
+    for (const [peerId, pending] of [...this.pendingLeaves]) {
+      const { record } = pending;
+      await Promise.all([
+        this.leaveRoom(record.roomId, peerId, record.connectionId),
+        this.run('release', () => this.scripts.sigRelease(this.keys.peer(peerId), record.connectionId)),
+        this.run('srem', () => this.cmd.srem(this.keys.serverPeers(this.serverId), peerId)),
+      ]);
+      this.pendingLeaves.delete(peerId);
+      flushed.push(pending);
+    }
+    if (flushed.length === 0) return;
+    setTimeout(() => {
+      if (this.stopped) return;
+      for (const { record, reason } of flushed) {
+        // This instance's subscribers heard it during the outage; tell the other instances now.
+        const envelope = presenceEnvelope(record.roomId, record.connectionId, peerLeftFrame(record.peerId, reason));
+        this.run('presence', () =>
+          this.scripts.sigPresence(this.keys.roomPresence(record.roomId), this.keys.channelPrefix, envelope, this.serverId),
+        ).catch(() => this.observer.event('warn', 'could not announce a peer that left during the outage', { peerId: record.peerId }));
+      }
+    }, RESTORE_SETTLE_MS).unref();
+  }
+
+  /** Refreshes the TTLs of this instance's peers and rooms, so nothing it holds expires. */
+  private async keepalive(): Promise<void> {
+    if (!this.healthy() || this.owned.size === 0) return;
+    const ttl = this.roomTtlSeconds;
+    const now = Date.now();
+    const pipeline = this.cmd.pipeline();
+    const rooms = new Set<string>();
+    for (const { record } of this.owned.values()) {
+      pipeline.expire(this.keys.peer(record.peerId), ttl);
+      rooms.add(record.roomId);
+    }
+    for (const roomId of rooms) {
+      for (const key of this.keys.room(roomId)) pipeline.expire(key, ttl);
+      pipeline.zadd(this.keys.rooms, now, roomId);
+    }
+    await this.run('keepalive', () => pipeline.exec());
+  }
+
+  private onBusMessage(raw: string): void {
+    const envelope = decodeEnvelope(raw);
+    const sink = this.sink;
+    if (envelope === null || sink === null) return;
+    switch (envelope.kind) {
+      case 'deliver':
+        if (!sink.deliver(envelope.peerId, envelope.frame)) this.observer.event('info', 'delivery for a peer no longer here dropped', { peerId: envelope.peerId });
+        return;
+      case 'presence':
+        sink.presence(envelope.roomId, envelope.aboutConnectionId, envelope.frame);
+        return;
+      case 'control':
+        sink.control(envelope.message);
+    }
+  }
+
+  private async connect(client: Redis): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        client.connect(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no connection within ${this.options.connectTimeoutMs} ms`)), this.options.connectTimeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private watch(client: Redis, role: string): void {
+    let errorsLogged = 0;
+    client.on('error', (err: Error) => {
+      // ioredis retries on its own; say so once per outage, not once per attempt.
+      if (errorsLogged++ === 0) this.observer.event('warn', `Redis ${role} connection error: ${err.message}`);
+    });
+    client.on('close', () => {
+      if (this.stopped || this.lost) return;
+      this.lost = true;
+      this.observer.event('warn', `Redis ${role} connection lost; requests that need shared state get SERVICE_UNAVAILABLE`);
+    });
+    client.on('ready', () => {
+      errorsLogged = 0;
+      if (this.stopped || !this.lost || this.instance === null) return;
+      if (this.cmd.status !== 'ready' || this.sub.status !== 'ready') return;
+      this.lost = false;
+      this.restoring ??= this.restore().finally(() => {
+        this.restoring = null;
+      });
+    });
+  }
+
+  /**
+   * Redis is back (maybe empty): write this instance back, make shared state equal to the local
+   * truth (live peers rewritten, peers that left meanwhile removed and announced).
+   */
+  private async restore(): Promise<void> {
+    const started = Date.now();
+    try {
+      await this.registry!.beat();
+      await this.flushPendingLeaves();
+      const now = Date.now();
+      const ttl = this.roomTtlSeconds;
+      for (const { record, admin } of this.owned.values()) {
+        const pipeline = this.cmd.pipeline();
+        pipeline.hset(this.keys.peer(record.peerId), {
+          conn: record.connectionId,
+          room: record.roomId,
+          session: record.sessionToken,
+          subject: record.subject ?? '',
+          at: String(record.connectedAt),
+        });
+        pipeline.expire(this.keys.peer(record.peerId), ttl);
+        pipeline.sadd(this.keys.serverPeers(this.serverId), record.peerId);
+        pipeline.zadd(this.keys.rooms, now, record.roomId);
+        await this.run('restore', async () => {
+          await Promise.all([
+            pipeline.exec(),
+            this.scripts.sigRestore(...this.keys.room(record.roomId), record.peerId, JSON.stringify(record), record.connectionId, record.presence ? '1' : '0', admin ? '1' : '0', now, ttl),
+          ]);
+        });
+      }
+      // Peers that left while the restore ran.
+      await this.flushPendingLeaves();
+      this.observer.event('info', 'shared state restored after a Redis outage', {
+        peers: this.owned.size,
+        ms: Date.now() - started,
+      });
+    } catch (err) {
+      this.observer.event('error', `restore after Redis outage failed, retrying: ${errorText(err)}`);
+      this.lost = true;
+      setTimeout(() => {
+        if (!this.stopped && this.lost && this.cmd.status === 'ready' && this.sub.status === 'ready') {
+          this.lost = false;
+          this.restoring ??= this.restore().finally(() => {
+            this.restoring = null;
+          });
+        }
+      }, 500).unref();
+    }
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}

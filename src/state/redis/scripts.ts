@@ -1,0 +1,158 @@
+/**
+ * Lua scripts. Each touches the keys of one hash slot only (one room, one peer), so the same
+ * scripts run on Redis Cluster. `srv(conn)` is the server id part of a connection id.
+ */
+
+const SERVER_OF = `local function srv(c) return string.match(c, '^(.*):[^:]*$') end`;
+
+/**
+ * Claim a peer id for a connection. KEYS: peer. ARGV: conn, room, proofSession, proofSubject,
+ * newestWins, newSession, at, subject, ttl s.
+ * Returns {'TAKEN', priorRoom} or {'OK', session, at, prior conn, room, session, subject, at}.
+ * A claim into the same room keeps the session token and connected_at.
+ */
+export const CLAIM = `
+local cur = redis.call('HMGET', KEYS[1], 'conn', 'room', 'session', 'subject', 'at')
+if cur[1] and cur[1] ~= ARGV[1] then
+  local proven = ARGV[5] == '1' or (ARGV[3] ~= '' and ARGV[3] == cur[3]) or (ARGV[4] ~= '' and ARGV[4] == cur[4])
+  if not proven then return {'TAKEN', cur[2] or ''} end
+end
+local session, at = ARGV[6], ARGV[7]
+if cur[1] and cur[2] == ARGV[2] then session = cur[3]; at = cur[5] end
+redis.call('HSET', KEYS[1], 'conn', ARGV[1], 'room', ARGV[2], 'session', session, 'subject', ARGV[8], 'at', at)
+redis.call('EXPIRE', KEYS[1], ARGV[9])
+return {'OK', session, at, cur[1] or '', cur[2] or '', cur[3] or '', cur[4] or '', cur[5] or ''}
+`;
+
+/** Undo a claim (the room was full). KEYS: peer. ARGV: conn, prior conn ('' = none), room, session, subject, at. */
+export const UNCLAIM = `
+if redis.call('HGET', KEYS[1], 'conn') ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('DEL', KEYS[1])
+else redis.call('HSET', KEYS[1], 'conn', ARGV[2], 'room', ARGV[3], 'session', ARGV[4], 'subject', ARGV[5], 'at', ARGV[6]) end
+return 1
+`;
+
+/** Delete a peer key if the connection still holds it. KEYS: peer. ARGV: conn. */
+export const RELEASE = `
+if redis.call('HGET', KEYS[1], 'conn') == ARGV[1] then redis.call('DEL', KEYS[1]); return 1 end
+return 0
+`;
+
+/**
+ * Add (or replace) a peer in a room, checking the room limit with the peer's own slots free.
+ * KEYS: peers, routes, presence, meta. ARGV: peer, record, conn, presence, max, wantAdmin,
+ * vacated peer in this room ('' = none), now ms, ttl s.
+ * Returns {'FULL'} or {'OK', admin, conflict, previous record of the peer here or '', peer1, record1, ...}.
+ */
+export const JOIN = `
+local n = redis.call('HLEN', KEYS[1])
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then n = n - 1 end
+local vac = ARGV[7]
+if vac ~= '' and vac ~= ARGV[1] and redis.call('HGET', KEYS[2], vac) == ARGV[3] then n = n - 1 else vac = '' end
+if n >= tonumber(ARGV[5]) then return {'FULL'} end
+local admin = redis.call('HGET', KEYS[4], 'admin')
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if vac ~= '' then
+  redis.call('HDEL', KEYS[1], vac)
+  redis.call('HDEL', KEYS[2], vac)
+  redis.call('HDEL', KEYS[3], vac)
+  if admin == vac then admin = false end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+if ARGV[4] == '1' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) else redis.call('HDEL', KEYS[3], ARGV[1]) end
+local conflict = ''
+if ARGV[6] == '1' then
+  if (not admin) or admin == ARGV[1] then admin = ARGV[1] else conflict = admin end
+elseif admin == ARGV[1] then
+  admin = false
+end
+if admin then redis.call('HSET', KEYS[4], 'admin', admin) else redis.call('HDEL', KEYS[4], 'admin') end
+redis.call('HSETNX', KEYS[4], 'created_at', ARGV[8])
+redis.call('HSET', KEYS[4], 'last_used', ARGV[8])
+for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[9]) end
+local out = {'OK', admin or '', conflict, old or ''}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all do out[#out + 1] = all[i] end
+return out
+`;
+
+/**
+ * Remove a peer from a room if the connection still holds it. KEYS: peers, routes, presence,
+ * meta. ARGV: peer, conn, now ms, ttl s. Returns the removed record or nil.
+ */
+export const LEAVE = `
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return false end
+local rec = redis.call('HGET', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+if redis.call('HGET', KEYS[4], 'admin') == ARGV[1] then redis.call('HDEL', KEYS[4], 'admin') end
+redis.call('HSET', KEYS[4], 'last_used', ARGV[3])
+redis.call('EXPIRE', KEYS[4], ARGV[4])
+return rec
+`;
+
+/** Replace an owned record. KEYS: peers, routes. ARGV: peer, conn, record. Returns 1 or 0. */
+export const UPDATE = `
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 1
+`;
+
+/**
+ * Look the target up in the room's routing table and publish to its instance, in one round trip.
+ * KEYS: routes. ARGV: peer, channel prefix, envelope. Returns {-1} (not in this room) or
+ * {receivers, conn}.
+ */
+export const ROUTE = `
+${SERVER_OF}
+local c = redis.call('HGET', KEYS[1], ARGV[1])
+if not c then return {-1} end
+return {redis.call('PUBLISH', ARGV[2] .. srv(c), ARGV[3]), c}
+`;
+
+/**
+ * Publish a presence envelope once to every instance with subscribers in the room.
+ * KEYS: presence. ARGV: channel prefix, envelope, server to skip ('' = none).
+ */
+export const PRESENCE = `
+${SERVER_OF}
+local seen = {}
+local n = 0
+for _, c in ipairs(redis.call('HVALS', KEYS[1])) do
+  local s = srv(c)
+  if not seen[s] and s ~= ARGV[3] then
+    seen[s] = true
+    n = n + redis.call('PUBLISH', ARGV[1] .. s, ARGV[2])
+  end
+end
+return n
+`;
+
+/**
+ * Rewrite an instance's own peer after Redis came back (possibly empty).
+ * KEYS: peers, routes, presence, meta. ARGV: peer, record, conn, presence, isAdmin, now ms, ttl s.
+ */
+export const RESTORE = `
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+if ARGV[4] == '1' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) else redis.call('HDEL', KEYS[3], ARGV[1]) end
+if ARGV[5] == '1' and not redis.call('HGET', KEYS[4], 'admin') then redis.call('HSET', KEYS[4], 'admin', ARGV[1]) end
+redis.call('HSETNX', KEYS[4], 'created_at', ARGV[6])
+redis.call('HSET', KEYS[4], 'last_used', ARGV[6])
+for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[7]) end
+return 1
+`;
+
+export const SCRIPTS = {
+  sigClaim: { numberOfKeys: 1, lua: CLAIM },
+  sigUnclaim: { numberOfKeys: 1, lua: UNCLAIM },
+  sigRelease: { numberOfKeys: 1, lua: RELEASE },
+  sigJoin: { numberOfKeys: 4, lua: JOIN },
+  sigLeave: { numberOfKeys: 4, lua: LEAVE },
+  sigUpdate: { numberOfKeys: 2, lua: UPDATE },
+  sigRoute: { numberOfKeys: 1, lua: ROUTE },
+  sigPresence: { numberOfKeys: 1, lua: PRESENCE },
+  sigRestore: { numberOfKeys: 4, lua: RESTORE },
+} as const;

@@ -1,0 +1,124 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, freshRoom, registeredPeer } from '../helpers/harness.js';
+import { eventually, useRedisCluster } from '../helpers/cluster.js';
+import { requireRedis } from '../helpers/redis-process.js';
+import { ServeProcess } from '../helpers/serve-process.js';
+
+describe.runIf(requireRedis())('faults: dead instances, Redis outages, drains', () => {
+  const cluster = useRedisCluster();
+  const procs: ServeProcess[] = [];
+  afterEach(async () => {
+    await Promise.all(procs.splice(0).map((p) => p.kill()));
+  });
+  const spawnServe = async (...args: string[]) => {
+    const p = await ServeProcess.start(['--redis', cluster.redis.url, '--prefix', cluster.prefix, '--log-level', 'info', ...args]);
+    procs.push(p);
+    return p;
+  };
+
+  it('removes the peers of a kill -9ed instance and tells presence subscribers (server_lost)', async () => {
+    const [survivor] = await cluster.servers(1, {}, { reapAfterMs: 1000 });
+    const doomed = await spawnServe('--reap-after', '1s');
+    const room = freshRoom();
+    const watcher = await registeredPeer(survivor!, { room_id: room, peer_id: 'watcher', presence: true });
+    await registeredPeer(doomed.url, { room_id: room, peer_id: 'on-doomed-1' });
+    await registeredPeer(doomed.url, { room_id: room, peer_id: 'on-doomed-2' });
+    expect((await watcher.client.request({ type: 'discover_peers' }, 'peer_list')).count).toBe(2);
+    watcher.client.drain();
+    const killedAt = Date.now();
+    await doomed.kill();
+    const left = [await watcher.client.next('peer_left', 10_000), await watcher.client.next('peer_left', 10_000)];
+    expect(left.map((m) => m.peer_id).sort()).toEqual(['on-doomed-1', 'on-doomed-2']);
+    expect(left.every((m) => m.reason === 'server_lost')).toBe(true);
+    expect(Date.now() - killedAt).toBeLessThan(8000);
+    expect((await watcher.client.request({ type: 'discover_peers' }, 'peer_list')).count).toBe(0);
+    const redis = cluster.redis.client();
+    try {
+      expect(await redis.zrange(`${cluster.prefix}servers`, 0, -1)).toEqual([survivor!.serverId]);
+      expect(await redis.exists(`${cluster.prefix}peer:{p:on-doomed-1}`)).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('answers PEER_NOT_FOUND for a target whose instance vanished, and cleans its entry', async () => {
+    const [survivor] = await cluster.servers(1, {}, { reapAfterMs: 60_000 });
+    const doomed = await spawnServe('--reap-after', '60s');
+    const room = freshRoom();
+    const sender = await registeredPeer(survivor!, { room_id: room, peer_id: 'sender', presence: true });
+    await registeredPeer(doomed.url, { room_id: room, peer_id: 'ghost' });
+    await sender.client.next('peer_joined');
+    await doomed.kill();
+    const reply = await sender.client.request({ type: 'peer_message', to_peer_id: 'ghost', payload: 1 }, 'error');
+    expect(reply.code).toBe('PEER_NOT_FOUND');
+    expect(await sender.client.next('peer_left')).toEqual({ type: 'peer_left', peer_id: 'ghost', reason: 'server_lost' });
+    expect((await sender.client.request({ type: 'discover_peers' }, 'peer_list')).count).toBe(0);
+  });
+
+  it('keeps connections through a Redis restart and restores shared state with no client action', async () => {
+    const [s1, s2] = await cluster.servers(2);
+    const room = freshRoom();
+    const a = await registeredPeer(s1!, { room_id: room, peer_id: 'a', presence: true });
+    const b = await registeredPeer(s1!, { room_id: room, peer_id: 'b', is_admin: true });
+    const c = await registeredPeer(s2!, { room_id: room, peer_id: 'c', metadata: { tags: ['gpu'] } });
+    const d = await registeredPeer(s2!, { room_id: room, peer_id: 'd' });
+    a.client.drain();
+
+    await cluster.redis.kill();
+    await eventually(() => fetch(`http://127.0.0.1:${s1!.address.port}/health`).then((r) => r.status), (st) => st === 503);
+    // Shared state is unreachable: refused, not queued.
+    expect((await a.client.request({ type: 'discover_peers' }, 'peer_list')).code).toBe('SERVICE_UNAVAILABLE');
+    expect((await a.client.request({ type: 'peer_message', to_peer_id: 'c', payload: 1 }, 'never')).code).toBe('SERVICE_UNAVAILABLE');
+    const fresh = await connect(s2!);
+    expect((await fresh.request({ type: 'register', room_id: room, peer_id: 'e' }, 'registered')).code).toBe('SERVICE_UNAVAILABLE');
+    // Same-instance relays and pings still work.
+    expect((await a.client.request({ type: 'ping' }, 'pong')).type).toBe('pong');
+    a.client.send({ type: 'peer_message', to_peer_id: 'b', payload: 'local' });
+    expect((await b.client.next('peer_message')).payload).toBe('local');
+    // d leaves during the outage: applied locally at once.
+    await d.client.close();
+
+    await cluster.redis.start(); // same port, empty
+    for (const s of [s1!, s2!]) {
+      await eventually(() => fetch(`http://127.0.0.1:${s.address.port}/health`).then((r) => r.status), (st) => st === 200, 10_000);
+    }
+    const list = await eventually(
+      () => a.client.request({ type: 'discover_peers' }, 'peer_list'),
+      (m) => m.type === 'peer_list' && m.count === 2,
+      10_000,
+    );
+    expect((list.peers as { peer_id: string; metadata: unknown }[]).map((p) => [p.peer_id, p.metadata])).toEqual([
+      ['b', {}],
+      ['c', { tags: ['gpu'] }],
+    ]);
+    c.client.send({ type: 'peer_message', to_peer_id: 'a', payload: 'across again' });
+    expect((await a.client.next('peer_message')).payload).toBe('across again');
+    expect(await a.client.next('peer_left', 5000)).toEqual({ type: 'peer_left', peer_id: 'd', reason: 'left' });
+    // The admin seat was restored too.
+    const late = await registeredPeer(s2!, { room_id: room, peer_id: 'late' });
+    expect(late.registered.admin_peer_id).toBe('b');
+  });
+
+  it('drains one instance on SIGTERM: 1012 to its clients, who move to another; its keys are gone', async () => {
+    const [stay] = await cluster.servers(1);
+    const leaving = await spawnServe('--drain-timeout', '500ms');
+    const room = freshRoom();
+    const watcher = await registeredPeer(stay!, { room_id: room, peer_id: 'watcher', presence: true });
+    const moving = await registeredPeer(leaving.url, { room_id: room, peer_id: 'moving' });
+    await watcher.client.next('peer_joined');
+    leaving.signal('SIGTERM');
+    expect((await moving.client.closed).code).toBe(1012);
+    expect(await watcher.client.next('peer_left')).toEqual({ type: 'peer_left', peer_id: 'moving', reason: 'server_shutdown' });
+    expect(await leaving.exited).toBe(0);
+    const back = await registeredPeer(stay!, { room_id: room, peer_id: 'moving' });
+    expect(back.registered.peer_list).toEqual(['watcher']);
+    const redis = cluster.redis.client();
+    try {
+      const keys = await redis.keys(`${cluster.prefix}server*`);
+      expect(keys.some((k) => !k.includes(stay!.serverId) && !k.endsWith(':servers') && k !== `${cluster.prefix}servers`)).toBe(false);
+      expect(await redis.zrange(`${cluster.prefix}servers`, 0, -1)).toEqual([stay!.serverId]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { connect, freshRoom, quiet, registeredPeer } from '../helpers/harness.js';
+import { eventually, metricValue, scrape, useRedisCluster } from '../helpers/cluster.js';
+import { requireRedis } from '../helpers/redis-process.js';
+
+describe.runIf(requireRedis())('three instances on one Redis', () => {
+  const cluster = useRedisCluster();
+
+  it('relays every message type between peers on different instances', async () => {
+    const [s1, s2, s3] = await cluster.servers(3);
+    const room = freshRoom();
+    const a = await registeredPeer(s1!, { room_id: room, peer_id: 'a' });
+    const b = await registeredPeer(s2!, { room_id: room, peer_id: 'b' });
+    const c = await registeredPeer(s3!, { room_id: room, peer_id: 'c' });
+    expect(c.registered.peer_list).toEqual(['a', 'b']);
+    expect(a.registered.server_id).not.toBe(b.registered.server_id);
+
+    a.client.send({ type: 'peer_message', to_peer_id: 'b', payload: { n: 1 } });
+    expect(await b.client.next('peer_message')).toEqual({ type: 'peer_message', from_peer_id: 'a', to_peer_id: 'b', payload: { n: 1 } });
+    b.client.send({ type: 'offer', target: 'c', sdp: 'o', extra: [1] });
+    expect(await c.client.next('offer')).toEqual({ type: 'offer', target: 'c', sdp: 'o', extra: [1], sender: 'b' });
+    c.client.send({ type: 'answer', target: 'b', sdp: 'ans' });
+    expect((await b.client.next('answer')).sender).toBe('c');
+    c.client.send({ type: 'candidate', target: 'a', candidate: 'cand' });
+    expect((await a.client.next('candidate')).sender).toBe('c');
+    a.client.send({ type: 'mesh_connect', target_peer_id: 'c', offer: { sdp: 1 } });
+    expect(await c.client.next('mesh_offer')).toEqual({ type: 'mesh_offer', from_peer_id: 'a', offer: { sdp: 1 } });
+    c.client.send({ type: 'mesh_answer', target_peer_id: 'a', answer: { sdp: 2 } });
+    expect(await a.client.next('mesh_answer')).toEqual({ type: 'mesh_answer', from_peer_id: 'c', answer: { sdp: 2 } });
+    b.client.send({ type: 'ice_candidate', target_peer_id: 'a', candidate: { c: 3 } });
+    expect(await a.client.next('ice_candidate')).toEqual({ type: 'ice_candidate', from_peer_id: 'b', candidate: { c: 3 } });
+    for (const p of [a, b, c]) expect((await quiet(p.client)).filter((m) => m.type === 'error')).toEqual([]);
+  });
+
+  it('answers PEER_NOT_FOUND and PEER_NOT_IN_ROOM across instances', async () => {
+    const [s1, s2] = await cluster.servers(2);
+    const a = await registeredPeer(s1!, { room_id: freshRoom(), peer_id: 'x1' });
+    await registeredPeer(s2!, { room_id: freshRoom(), peer_id: 'x2' });
+    const notInRoom = await a.client.request({ type: 'peer_message', to_peer_id: 'x2', payload: 1 }, 'error');
+    expect(notInRoom.code).toBe('PEER_NOT_IN_ROOM');
+    const notFound = await a.client.request({ type: 'offer', target: 'nobody', sdp: '' }, 'error');
+    expect(notFound.code).toBe('PEER_NOT_FOUND');
+  });
+
+  it('discovers with filters and sees metadata updates across instances', async () => {
+    const [s1, s2, s3] = await cluster.servers(3);
+    const room = freshRoom();
+    await registeredPeer(s1!, { room_id: room, peer_id: 'w1', role: 'worker', metadata: { tags: ['gpu'], properties: { vram: 24 } } });
+    const w2 = await registeredPeer(s2!, { room_id: room, peer_id: 'w2', role: 'worker', metadata: { tags: ['cpu'], properties: { vram: 0 } } });
+    const client = await registeredPeer(s3!, { room_id: room, peer_id: 'cl', role: 'client' });
+    const list = await client.client.request(
+      { type: 'discover_peers', filters: { role: 'worker', tags: ['gpu', 'tpu'], properties: { vram: { $gte: 16 } } } },
+      'peer_list',
+    );
+    expect((list.peers as { peer_id: string }[]).map((p) => p.peer_id)).toEqual(['w1']);
+    const updated = await w2.client.request({ type: 'update_metadata', metadata: { tags: ['gpu'], properties: { vram: 48 } } }, 'metadata_updated');
+    expect(updated.metadata).toEqual({ tags: ['gpu'], properties: { vram: 48 } });
+    const again = await client.client.request(
+      { type: 'discover_peers', filters: { role: 'worker', properties: { vram: { $gte: 16 } } } },
+      'peer_list',
+    );
+    expect((again.peers as { peer_id: string }[]).map((p) => p.peer_id)).toEqual(['w1', 'w2']);
+  });
+
+  it('delivers presence events to subscribers on every instance', async () => {
+    const [s1, s2, s3] = await cluster.servers(3);
+    const room = freshRoom();
+    const watcher1 = await registeredPeer(s1!, { room_id: room, peer_id: 'watch1', presence: true });
+    const watcher2 = await registeredPeer(s2!, { room_id: room, peer_id: 'watch2', presence: true });
+    expect(await watcher1.client.next('peer_joined')).toMatchObject({ peer_id: 'watch2' });
+    const joiner = await registeredPeer(s3!, { room_id: room, peer_id: 'joiner', role: 'worker' });
+    for (const w of [watcher1, watcher2]) expect(await w.client.next('peer_joined')).toEqual({ type: 'peer_joined', peer_id: 'joiner', role: 'worker', metadata: {} });
+    await joiner.client.request({ type: 'update_metadata', metadata: { properties: { busy: true } } }, 'metadata_updated');
+    for (const w of [watcher1, watcher2]) expect(await w.client.next('peer_updated')).toMatchObject({ peer_id: 'joiner', metadata: { properties: { busy: true } } });
+    await joiner.client.close();
+    for (const w of [watcher1, watcher2]) expect(await w.client.next('peer_left')).toEqual({ type: 'peer_left', peer_id: 'joiner', reason: 'left' });
+    expect((await quiet(joiner.client, 50)).length).toBe(0);
+  });
+
+  it('takes a peer id over from a connection on another instance (4002) with its session token', async () => {
+    const [s1, s2] = await cluster.servers(2);
+    const room = freshRoom();
+    const old = await registeredPeer(s1!, { room_id: room, peer_id: 'worker-1' });
+    const refused = await connect(s2!);
+    expect((await refused.request({ type: 'register', room_id: room, peer_id: 'worker-1' }, 'registered')).code).toBe('PEER_ID_TAKEN');
+    const fresh = await registeredPeer(s2!, { room_id: room, peer_id: 'worker-1', session_token: old.registered.session_token });
+    expect(fresh.registered.session_token).toBe(old.registered.session_token);
+    expect((await old.client.closed).code).toBe(4002);
+    const other = await registeredPeer(s1!, { room_id: room, peer_id: 'other' });
+    other.client.send({ type: 'peer_message', to_peer_id: 'worker-1', payload: 'still here' });
+    expect((await fresh.client.next('peer_message')).payload).toBe('still here');
+    const list = await other.client.request({ type: 'discover_peers' }, 'peer_list');
+    expect(list.count).toBe(1);
+  });
+
+  it('kicks a peer held by another instance through the operator endpoint', async () => {
+    const [s1, s2] = await cluster.servers(2);
+    const room = freshRoom();
+    const victim = await registeredPeer(s2!, { room_id: room, peer_id: 'victim' });
+    const watcher = await registeredPeer(s1!, { room_id: room, peer_id: 'w', presence: true });
+    const res = await fetch(`http://127.0.0.1:${s1!.address.port}/delete-peer`, { method: 'POST', body: JSON.stringify({ peer_id: 'victim' }) });
+    expect(res.status).toBe(200);
+    expect((await victim.client.closed).code).toBe(1000);
+    expect(await watcher.client.next('peer_left')).toEqual({ type: 'peer_left', peer_id: 'victim', reason: 'kicked' });
+    expect((await watcher.client.request({ type: 'discover_peers' }, 'peer_list')).count).toBe(0);
+  });
+
+  it('relays between peers on the same instance without any Redis round trip', async () => {
+    const [s1] = await cluster.servers(2);
+    const room = freshRoom();
+    const a = await registeredPeer(s1!, { room_id: room, peer_id: 'la' });
+    const b = await registeredPeer(s1!, { room_id: room, peer_id: 'lb' });
+    const before = await scrape(s1!);
+    for (let i = 0; i < 20; i++) a.client.send({ type: 'peer_message', to_peer_id: 'lb', payload: i });
+    for (let i = 0; i < 20; i++) expect((await b.client.next('peer_message')).payload).toBe(i);
+    const after = await scrape(s1!);
+    const ops = (t: string) =>
+      t.split('\n').filter((l) => l.startsWith('redis_operations_total{') && !/"(heartbeat|census)"/.test(l)).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+    expect(ops(after) - ops(before)).toBe(0);
+    expect(metricValue(after, 'messages_sent_total', '{type="peer_message"}') - metricValue(before, 'messages_sent_total', '{type="peer_message"}')).toBe(20);
+  });
+
+  it('cross-instance relay costs one Redis script call per message', async () => {
+    const [s1, s2] = await cluster.servers(2);
+    const room = freshRoom();
+    const a = await registeredPeer(s1!, { room_id: room, peer_id: 'ra' });
+    const b = await registeredPeer(s2!, { room_id: room, peer_id: 'rb' });
+    const before = await scrape(s1!);
+    for (let i = 0; i < 50; i++) a.client.send({ type: 'peer_message', to_peer_id: 'rb', payload: i });
+    for (let i = 0; i < 50; i++) expect((await b.client.next('peer_message')).payload).toBe(i);
+    const after = await scrape(s1!);
+    expect(metricValue(after, 'redis_operations_total', '{operation="route"}') - metricValue(before, 'redis_operations_total', '{operation="route"}')).toBe(50);
+    const nonRoute = (t: string) =>
+      t.split('\n').filter((l) => l.startsWith('redis_operations_total{') && !l.includes('"route"') && !/"(heartbeat|census)"/.test(l)).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+    expect(nonRoute(after) - nonRoute(before)).toBe(0);
+  });
+
+  it('leaves no key behind but room records inside their TTL', async () => {
+    const servers = await cluster.servers(3, {}, { roomTtlMs: 60_000 });
+    const room = freshRoom();
+    const peers = [];
+    for (let i = 0; i < 6; i++) peers.push(await registeredPeer(servers[i % 3]!, { room_id: room, peer_id: `leak-${i}`, presence: i === 0, is_admin: i === 1 }));
+    peers[0]!.client.send({ type: 'peer_message', to_peer_id: 'leak-4', payload: 'x' });
+    await peers[4]!.client.next('peer_message');
+    await peers[2]!.client.request({ type: 'leave' }, 'left');
+    for (const p of peers) await p.client.close();
+    for (const s of servers) await s.stop();
+    const redis = cluster.redis.client();
+    try {
+      const keys = (await redis.keys(`${cluster.prefix}*`)).sort();
+      for (const key of keys) {
+        expect(key === `${cluster.prefix}rooms` || key === `${cluster.prefix}room:{r:${room}}:meta`, `unexpected key ${key}`).toBe(true);
+        const ttl = await redis.pttl(key);
+        expect(ttl, `${key} has no TTL`).toBeGreaterThan(0);
+        expect(ttl).toBeLessThanOrEqual(60_000);
+      }
+    } finally {
+      redis.disconnect();
+    }
+  });
+});

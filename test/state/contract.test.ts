@@ -1,0 +1,294 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryBackend } from '../../src/state/memory/memory-backend.js';
+import { MemoryStore } from '../../src/state/memory/memory-store.js';
+import { RedisBackend } from '../../src/state/redis/redis-backend.js';
+import type { BusSink, ControlMessage, PeerRecord, RegisterRequest, StateBackend } from '../../src/state/state-backend.js';
+import { RedisProcess, requireRedis } from '../helpers/redis-process.js';
+
+/** Records what a backend hands to its instance. */
+class RecordingSink implements BusSink {
+  readonly delivered: { peerId: string; frame: string }[] = [];
+  readonly presenceEvents: { roomId: string; about: string; frame: string }[] = [];
+  readonly controls: ControlMessage[] = [];
+  readonly localPeers = new Set<string>();
+  deliver(peerId: string, frame: string): boolean {
+    if (!this.localPeers.has(peerId)) return false;
+    this.delivered.push({ peerId, frame });
+    return true;
+  }
+  presence(roomId: string, about: string, frame: string): void {
+    this.presenceEvents.push({ roomId, about, frame });
+  }
+  control(message: ControlMessage): void {
+    this.controls.push(message);
+  }
+  instanceStats() {
+    return { connections: this.localPeers.size, peers: this.localPeers.size };
+  }
+}
+
+interface Instance {
+  backend: StateBackend;
+  sink: RecordingSink;
+  serverId: string;
+}
+
+interface Fixture {
+  make(): Promise<[Instance, Instance]>;
+  cleanup(): Promise<void>;
+}
+
+let seq = 0;
+function record(instance: Instance, peerId: string, roomId: string, extra: Partial<PeerRecord> = {}): PeerRecord {
+  return {
+    peerId,
+    roomId,
+    role: 'worker',
+    metadata: { tags: ['gpu'] },
+    connectedAt: Date.now() / 1000 + seq++ / 1000,
+    serverId: instance.serverId,
+    connectionId: `${instance.serverId}:${++seq}`,
+    sessionToken: `session-${seq}`,
+    subject: null,
+    presence: false,
+    ...extra,
+  };
+}
+
+function request(rec: PeerRecord, extra: Partial<RegisterRequest> = {}): RegisterRequest {
+  return {
+    record: rec,
+    current: null,
+    wantAdmin: false,
+    proof: { sessionToken: null, subject: null },
+    newestWins: false,
+    maxPeersPerRoom: 1000,
+    ...extra,
+  };
+}
+
+async function until(check: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function contract(name: string, fixture: () => Fixture) {
+  describe(`state backend contract: ${name}`, () => {
+    let fx: Fixture;
+    let a: Instance;
+    let b: Instance;
+    let room: string;
+
+    beforeAll(() => {
+      fx = fixture();
+    });
+    afterEach(async () => {
+      await a?.backend.stop();
+      await b?.backend.stop();
+      await fx.cleanup();
+    });
+    const setup = async () => {
+      [a, b] = await fx.make();
+      room = `room-${++seq}`;
+    };
+
+    it('registers a peer, finds it, lists the room in discovery order', async () => {
+      await setup();
+      const r1 = record(a, 'p1', room);
+      const r2 = record(b, 'p2', room);
+      const o1 = await a.backend.register(request(r1));
+      const o2 = await b.backend.register(request(r2));
+      expect(o1.ok && o2.ok).toBe(true);
+      if (!o2.ok) return;
+      expect(o2.roomPeers.map((p) => p.peerId)).toEqual(['p1']);
+      expect(o2.prior).toBeNull();
+      expect(await a.backend.getPeer('p2')).toEqual(r2);
+      expect((await b.backend.listRoom(room)).map((p) => p.peerId)).toEqual(['p1', 'p2']);
+      expect(await a.backend.getPeer('nobody')).toBeNull();
+      expect(await a.backend.listRoom('no-such-room')).toEqual([]);
+    });
+
+    it('refuses a live peer id to another connection without proof, allows it with the session token', async () => {
+      await setup();
+      const first = record(a, 'dup', room);
+      expect((await a.backend.register(request(first))).ok).toBe(true);
+      const thief = record(b, 'dup', room);
+      expect(await b.backend.register(request(thief))).toEqual({ ok: false, code: 'PEER_ID_TAKEN' });
+      expect((await a.backend.getPeer('dup'))?.connectionId).toBe(first.connectionId);
+      const owner = record(b, 'dup', room, { role: 'client' });
+      const taken = await b.backend.register(request(owner, { proof: { sessionToken: first.sessionToken, subject: null } }));
+      expect(taken.ok).toBe(true);
+      if (!taken.ok) return;
+      expect(taken.prior?.connectionId).toBe(first.connectionId);
+      expect(taken.record.sessionToken).toBe(first.sessionToken);
+      expect(taken.record.connectedAt).toBe(first.connectedAt);
+      expect((await a.backend.getPeer('dup'))?.serverId).toBe(b.serverId);
+      // The old connection's late close changes nothing.
+      expect(await a.backend.unregister('dup', first.connectionId)).toBeNull();
+      expect((await a.backend.getPeer('dup'))?.connectionId).toBe(owner.connectionId);
+    });
+
+    it('lets the newest registration win in compat mode', async () => {
+      await setup();
+      const first = record(a, 'compat', room);
+      await a.backend.register(request(first));
+      const second = record(b, 'compat', room);
+      const outcome = await b.backend.register(request(second, { newestWins: true }));
+      expect(outcome.ok).toBe(true);
+      expect((await a.backend.getPeer('compat'))?.connectionId).toBe(second.connectionId);
+    });
+
+    it('enforces the room limit, counting the peer\'s own slot as free', async () => {
+      await setup();
+      const max = { maxPeersPerRoom: 2 };
+      const r1 = record(a, 'f1', room);
+      const r2 = record(a, 'f2', room);
+      expect((await a.backend.register(request(r1, max))).ok).toBe(true);
+      expect((await a.backend.register(request(r2, max))).ok).toBe(true);
+      expect(await b.backend.register(request(record(b, 'f3', room), max))).toEqual({ ok: false, code: 'ROOM_FULL' });
+      // In place: same id, same connection.
+      const again = await a.backend.register(request({ ...r1, role: 'client' }, { ...max, current: r1 }));
+      expect(again.ok).toBe(true);
+      // Rename inside the full room.
+      const renamed = { ...r2, peerId: 'f2-renamed' };
+      const rename = await a.backend.register(request(renamed, { ...max, current: r2 }));
+      expect(rename.ok).toBe(true);
+      if (!rename.ok) return;
+      expect(rename.vacated?.peerId).toBe('f2');
+      expect(await a.backend.getPeer('f2')).toBeNull();
+      expect((await a.backend.listRoom(room)).map((p) => p.peerId).sort()).toEqual(['f1', 'f2-renamed']);
+      // ROOM_FULL wins over PEER_ID_TAKEN.
+      expect(await b.backend.register(request(record(b, 'f1', room), max))).toEqual({ ok: false, code: 'ROOM_FULL' });
+    });
+
+    it('keeps session token and connected_at in place, and moves between rooms', async () => {
+      await setup();
+      const r = record(a, 'mover', room);
+      await a.backend.register(request(r));
+      const inPlace = await a.backend.register(request({ ...r, role: 'client', sessionToken: 'fresh', connectedAt: 1 }, { current: r }));
+      expect(inPlace.ok && inPlace.record.sessionToken).toBe(r.sessionToken);
+      expect(inPlace.ok && inPlace.record.connectedAt).toBe(r.connectedAt);
+      expect(inPlace.ok && inPlace.prior?.role).toBe('worker');
+      const other = `${room}-other`;
+      const moved = await a.backend.register(request({ ...r, roomId: other, sessionToken: 'moved', connectedAt: 2 }, { current: r }));
+      expect(moved.ok).toBe(true);
+      if (!moved.ok) return;
+      expect(moved.record.sessionToken).toBe('moved');
+      expect(moved.prior?.roomId).toBe(room);
+      expect(await a.backend.listRoom(room)).toEqual([]);
+      expect((await a.backend.listRoom(other)).map((p) => p.peerId)).toEqual(['mover']);
+      expect((await b.backend.getPeer('mover'))?.roomId).toBe(other);
+    });
+
+    it('gives the admin seat to the first asker and reports conflicts', async () => {
+      await setup();
+      const admin = record(a, 'admin', room);
+      const o1 = await a.backend.register(request(admin, { wantAdmin: true }));
+      expect(o1.ok && o1.adminPeerId).toBe('admin');
+      const o2 = await b.backend.register(request(record(b, 'pretender', room), { wantAdmin: true }));
+      expect(o2.ok && o2.adminConflict).toBe('admin');
+      expect(o2.ok && o2.adminPeerId).toBe('admin');
+      await a.backend.unregister('admin', admin.connectionId);
+      const o3 = await b.backend.register(request(record(b, 'next', room), { wantAdmin: true }));
+      expect(o3.ok && o3.adminPeerId).toBe('next');
+      expect(o3.ok && o3.adminConflict).toBeNull();
+    });
+
+    it('unregisters only for the owning connection', async () => {
+      await setup();
+      const r = record(a, 'owned', room);
+      await a.backend.register(request(r));
+      expect(await a.backend.unregister('owned', 'someone-else:1')).toBeNull();
+      expect(await a.backend.unregister('owned', r.connectionId)).toEqual(r);
+      expect(await a.backend.getPeer('owned')).toBeNull();
+      expect(await a.backend.listRoom(room)).toEqual([]);
+      expect(await a.backend.unregister('owned', r.connectionId)).toBeNull();
+    });
+
+    it('updates an owned record only', async () => {
+      await setup();
+      const r = record(a, 'upd', room);
+      await a.backend.register(request(r));
+      expect(await a.backend.updatePeer({ ...r, metadata: { tags: ['cpu'] } })).toBe(true);
+      expect((await b.backend.getPeer('upd'))?.metadata).toEqual({ tags: ['cpu'] });
+      expect(await a.backend.updatePeer({ ...r, connectionId: 'x:1' })).toBe(false);
+    });
+
+    it('routes to the instance holding the target, within the room only', async () => {
+      await setup();
+      const target = record(b, 'target', room);
+      await b.backend.register(request(target));
+      b.sink.localPeers.add('target');
+      await a.backend.register(request(record(a, 'elsewhere', `${room}-x`)));
+      expect(await a.backend.route(room, 'target', '{"type":"x"}')).toBe('delivered');
+      await until(() => b.sink.delivered.length === 1);
+      expect(b.sink.delivered[0]).toEqual({ peerId: 'target', frame: '{"type":"x"}' });
+      expect(await a.backend.route(room, 'ghost', '{}')).toBe('not_found');
+      expect(await a.backend.route(`${room}-x`, 'target', '{}')).toBe('not_in_room');
+    });
+
+    it('fans presence out to every instance and control to one', async () => {
+      await setup();
+      await a.backend.register(request(record(a, 'sa', room, { presence: true })));
+      await b.backend.register(request(record(b, 'sb', room, { presence: true })));
+      await a.backend.publishPresence(room, 'conn-about', '{"type":"peer_joined"}');
+      await until(() => a.sink.presenceEvents.length === 1 && b.sink.presenceEvents.length === 1);
+      expect(b.sink.presenceEvents[0]).toEqual({ roomId: room, about: 'conn-about', frame: '{"type":"peer_joined"}' });
+      const close: ControlMessage = { kind: 'close', peerId: 'sb', connectionId: 'c', code: 4002, reason: 'r', leftReason: null };
+      await a.backend.sendControl(b.serverId, close);
+      await until(() => b.sink.controls.length === 1);
+      expect(b.sink.controls[0]).toEqual(close);
+      expect(a.sink.controls).toEqual([]);
+    });
+
+    it('counts active rooms and their sizes', async () => {
+      await setup();
+      await a.backend.register(request(record(a, 'c1', room)));
+      await a.backend.register(request(record(a, 'c2', room)));
+      await b.backend.register(request(record(b, 'c3', `${room}-2`)));
+      const census = await a.backend.census();
+      expect(census.rooms).toBeGreaterThanOrEqual(2);
+      expect([...census.sizes]).toEqual(expect.arrayContaining([2, 1]));
+    });
+  });
+}
+
+contract('memory', () => {
+  return {
+    async make() {
+      const store = new MemoryStore();
+      const pair = ['mem-a', 'mem-b'].map((serverId) => ({ backend: new MemoryBackend(store), sink: new RecordingSink(), serverId }));
+      for (const i of pair) await i.backend.start({ serverId: i.serverId, host: '127.0.0.1', port: 0, version: 't', startedAt: 0 }, i.sink);
+      return pair as unknown as [Instance, Instance];
+    },
+    async cleanup() {},
+  };
+});
+
+const redisReady = requireRedis();
+describe.runIf(redisReady)('redis', () => {
+  const redis = new RedisProcess();
+  let prefixSeq = 0;
+  beforeAll(async () => {
+    await redis.start();
+  });
+  afterAll(async () => {
+    await redis.stop();
+  });
+  contract('redis', () => ({
+    async make() {
+      const prefix = `t${++prefixSeq}:`;
+      const pair = ['redis-a', 'redis-b'].map((serverId) => ({
+        backend: new RedisBackend({ url: redis.url, prefix, reapAfterMs: 3000 }),
+        sink: new RecordingSink(),
+        serverId: `${serverId}-${prefixSeq}`,
+      }));
+      for (const i of pair) await i.backend.start({ serverId: i.serverId, host: '127.0.0.1', port: 0, version: 't', startedAt: 0 }, i.sink);
+      return pair as unknown as [Instance, Instance];
+    },
+    async cleanup() {},
+  }));
+});
