@@ -3,6 +3,8 @@ import { VERSION } from '../version.js';
 import { schemaCommand } from './schema-command.js';
 import { serveCommand } from './serve-command.js';
 import { smokeCommand } from './smoke-command.js';
+import { benchCommand } from '../bench/bench-command.js';
+import { inspectCommands } from '../inspect/inspect-commands.js';
 import { UsageError } from './usage-error.js';
 
 export function buildProgram(): Command {
@@ -12,7 +14,7 @@ export function buildProgram(): Command {
     .helpOption('-h, --help', 'show help for a command')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  for (const command of [serveCommand(), smokeCommand(), schemaCommand()]) {
+  for (const command of [serveCommand(), smokeCommand(), ...inspectCommands(), benchCommand(), schemaCommand()]) {
     program.addCommand(command.exitOverride().helpOption('-h, --help', 'show help for this command'));
   }
   return program;

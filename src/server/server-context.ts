@@ -18,6 +18,8 @@ export interface ServerContext {
   readonly metrics: ServerMetrics;
   readonly log: Logger;
   readonly validator: MessageValidator;
+  /** Relayed messages since start (prom-client counters are not cheap to read back). */
+  readonly relayCounter: { value: number };
 }
 
 /** A handler's result: nothing (done, replies sent) or the error to answer with. */

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { CloseCode } from '../protocol/close-codes.js';
 import { MessageValidator } from '../protocol/validate.js';
 import { MemoryBackend } from '../state/memory/memory-backend.js';
-import type { BusSink, ControlMessage, PeerRecord, StateBackend } from '../state/state-backend.js';
+import type { BusSink, ControlMessage, InstanceStats, PeerRecord, StateBackend } from '../state/state-backend.js';
 import { Connection } from './connection.js';
 import { handleHttp, type HttpBackend } from './http-routes.js';
 import { LocalPeers } from './local-peers.js';
@@ -58,6 +58,7 @@ export class SignalingServer implements BusSink, HttpBackend {
       connections: this.connections,
       metrics: this.metrics,
       log: this.log,
+      relayCounter: { value: 0 },
       validator: new MessageValidator({ limits: this.options.limits, compat: this.options.compat === 'sleap-rtc' }),
     };
     this.pipeline = new MessagePipeline(this.ctx);
@@ -234,8 +235,13 @@ export class SignalingServer implements BusSink, HttpBackend {
     conn.close(message.code, message.reason, message.leftReason ?? undefined);
   }
 
-  instanceStats(): { connections: number; peers: number } {
-    return { connections: this.connections.size, peers: this.local.size };
+  instanceStats(): InstanceStats {
+    return { connections: this.connections.size, peers: this.local.size, relayed: this.relayed };
+  }
+
+  /** Messages relayed to a target by this instance (local deliveries and publishes). */
+  private get relayed(): number {
+    return this.ctx.relayCounter.value;
   }
 
   // ---- HttpBackend.

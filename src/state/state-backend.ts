@@ -78,7 +78,14 @@ export interface BusSink {
   presence(roomId: string, aboutConnectionId: string, frame: string): void;
   control(message: ControlMessage): void;
   /** Counts the instance reports in its heartbeat. */
-  instanceStats(): { connections: number; peers: number };
+  instanceStats(): InstanceStats;
+}
+
+export interface InstanceStats {
+  readonly connections: number;
+  readonly peers: number;
+  /** Messages relayed to a target since the instance started. */
+  readonly relayed: number;
 }
 
 /** How a backend reports its work to the server's metrics and logs. */

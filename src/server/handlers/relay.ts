@@ -67,6 +67,7 @@ function settle(
   result: RouteResult,
 ): HandlerResult {
   if (result === 'delivered') {
+    ctx.relayCounter.value++;
     ctx.metrics.messagesSent.inc({ type });
     return undefined;
   }

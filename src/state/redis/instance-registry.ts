@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { BackendObserver, InstanceInfo } from '../state-backend.js';
+import type { BackendObserver, InstanceInfo, InstanceStats } from '../state-backend.js';
 import { serverOfConnection, type KeySpace } from './key-space.js';
 
 export interface InstanceRegistryDeps {
@@ -8,7 +8,7 @@ export interface InstanceRegistryDeps {
   readonly instance: InstanceInfo;
   readonly reapAfterMs: number;
   readonly roomTtlMs: number;
-  readonly stats: () => { connections: number; peers: number };
+  readonly stats: () => InstanceStats;
   readonly run: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
   readonly reapPeer: (peerId: string, connectionId: string) => Promise<void>;
   readonly keepalive: () => Promise<void>;
@@ -24,6 +24,7 @@ export class InstanceRegistry {
   private timer: NodeJS.Timeout | null = null;
   private ticks = 0;
   private busy = false;
+  private lastBeat: { at: number; relayed: number } | null = null;
 
   constructor(private readonly deps: InstanceRegistryDeps) {}
 
@@ -44,7 +45,10 @@ export class InstanceRegistry {
   async beat(): Promise<void> {
     const { redis, keys, instance, reapAfterMs, roomTtlMs, run } = this.deps;
     const now = Date.now();
-    const { connections, peers } = this.deps.stats();
+    const { connections, peers, relayed } = this.deps.stats();
+    const last = this.lastBeat;
+    const rate = last && now > last.at ? ((relayed - last.relayed) * 1000) / (now - last.at) : 0;
+    this.lastBeat = { at: now, relayed };
     const pipeline = redis.pipeline();
     pipeline.hset(keys.server(instance.serverId), {
       host: instance.host,
@@ -54,6 +58,8 @@ export class InstanceRegistry {
       heartbeat_at: String(now),
       connections: String(connections),
       peers: String(peers),
+      relayed_total: String(relayed),
+      relay_rate: rate.toFixed(1),
     });
     pipeline.pexpire(keys.server(instance.serverId), reapAfterMs);
     pipeline.pexpire(keys.serverPeers(instance.serverId), Math.max(roomTtlMs, reapAfterMs * 4));
