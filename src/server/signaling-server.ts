@@ -94,6 +94,7 @@ export class SignalingServer implements BusSink, HttpBackend {
             this.metrics.redisFailures.inc();
             this.log.debug({ err, operation: name }, 'shared state operation failed');
           },
+          dropped: (reason) => this.metrics.messagesFailed.inc({ reason }),
           event: (level, message, fields) => this.log[level]({ event: 'state', ...fields }, message),
         },
       );

@@ -94,6 +94,8 @@ export interface BackendObserver {
   operation(name: string): void;
   /** One Redis operation that failed. */
   failure(name: string, error: unknown): void;
+  /** A bus message that reached this instance but could not be delivered (its peer is gone). */
+  dropped(reason: string): void;
   /** Something an operator should know (outage, restore, reaping). */
   event(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
 }
@@ -101,6 +103,7 @@ export interface BackendObserver {
 export const NULL_OBSERVER: BackendObserver = Object.freeze({
   operation() {},
   failure() {},
+  dropped() {},
   event() {},
 });
 

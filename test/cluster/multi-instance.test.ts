@@ -159,3 +159,29 @@ describe.runIf(requireRedis())('three instances on one Redis', () => {
     }
   });
 });
+
+describe.runIf(requireRedis())('expiry', () => {
+  const cluster = useRedisCluster();
+
+  it('keeps a long-lived peer registered past many room TTLs while its owner lives', async () => {
+    // TTL 1.2 s, heartbeat every 100 ms: the keepalive must refresh what a TTL would drop.
+    const [s1, s2] = await cluster.servers(2, {}, { roomTtlMs: 1200, reapAfterMs: 300 });
+    const room = freshRoom();
+    const worker = await registeredPeer(s1!, { room_id: room, peer_id: 'long-job', metadata: { tags: ['gpu'] } });
+    await new Promise((r) => setTimeout(r, 4000));
+    const client = await registeredPeer(s2!, { room_id: room, peer_id: 'later' });
+    expect(client.registered.peer_list).toEqual(['long-job']);
+    client.client.send({ type: 'peer_message', to_peer_id: 'long-job', payload: 'still there' });
+    expect((await worker.client.next('peer_message')).payload).toBe('still there');
+    const redis = cluster.redis.client();
+    try {
+      for (const key of [`${cluster.prefix}peer:{p:long-job}`, `${cluster.prefix}room:{r:${room}}:peers`]) {
+        const ttl = await redis.pttl(key);
+        expect(ttl, key).toBeGreaterThan(0);
+        expect(ttl, key).toBeLessThanOrEqual(2000); // TTLs are set in whole seconds
+      }
+    } finally {
+      redis.disconnect();
+    }
+  });
+});

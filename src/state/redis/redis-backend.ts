@@ -441,10 +441,14 @@ export class RedisBackend implements StateBackend {
   private onBusMessage(raw: string): void {
     const envelope = decodeEnvelope(raw);
     const sink = this.sink;
-    if (envelope === null || sink === null) return;
+    if (sink === null) return;
+    if (envelope === null) {
+      this.observer.dropped('bus_malformed');
+      return;
+    }
     switch (envelope.kind) {
       case 'deliver':
-        if (!sink.deliver(envelope.peerId, envelope.frame)) this.observer.event('info', 'delivery for a peer no longer here dropped', { peerId: envelope.peerId });
+        if (!sink.deliver(envelope.peerId, envelope.frame)) this.observer.dropped('bus_target_gone');
         return;
       case 'presence':
         sink.presence(envelope.roomId, envelope.aboutConnectionId, envelope.frame);
