@@ -3,6 +3,7 @@ import { CloseCode } from '../protocol/close-codes.js';
 import type { PeerLeftReason } from '../protocol/messages.js';
 import type { PeerRecord } from '../state/state-backend.js';
 import { TokenBucket } from './token-bucket.js';
+import type { Identity } from '../auth/authenticator.js';
 
 /** One unit of work for a connection, processed strictly in arrival order. */
 export type InboxItem =
@@ -22,6 +23,8 @@ const RATE_LIMIT_REPLIES_PER_SECOND = 10;
 export class Connection {
   /** The registration this connection holds, or null. */
   registration: PeerRecord | null = null;
+  /** Who the upgrade request's credential proved this connection to be, if it carried one. */
+  identity: Identity | null = null;
   /** Answered a protocol ping (or sent anything) since the last heartbeat tick. */
   alive = true;
   /** The socket is closing or closed: nothing more is sent. */
@@ -30,6 +33,10 @@ export class Connection {
   leftReason: PeerLeftReason = 'left';
   /** A handler is running; new work waits in the inbox. */
   busy = false;
+  /** The end of the registration is queued (at the socket's close, or earlier for a cut-off consumer). */
+  closeQueued = false;
+  /** Called when the connection is cut off as a slow consumer, before its socket has closed. */
+  onCutOff: (() => void) | null = null;
   readonly inbox: InboxItem[] = [];
   readonly rate: TokenBucket;
   readonly rateReplies = new TokenBucket(RATE_LIMIT_REPLIES_PER_SECOND, RATE_LIMIT_REPLIES_PER_SECOND);
@@ -61,8 +68,11 @@ export class Connection {
    */
   send(frame: string): boolean {
     if (this.closed) return false;
-    if (this.ws.bufferedAmount + frame.length > this.limits.sendBufferLimitBytes) {
+    // The unread backlog decides, not the size of one reply: a large discovery result to a client
+    // that reads is fine.
+    if (this.ws.bufferedAmount > this.limits.sendBufferLimitBytes) {
       this.close(CloseCode.SLOW_CONSUMER, 'slow consumer');
+      this.onCutOff?.();
       return false;
     }
     this.ws.send(frame);

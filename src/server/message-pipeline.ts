@@ -36,6 +36,8 @@ export class MessagePipeline {
 
   /** The socket closed: pending frames are dropped, then the registration ends. */
   closed(conn: Connection): void {
+    if (conn.closeQueued) return;
+    conn.closeQueued = true;
     conn.inbox.length = 0;
     this.enqueue(conn, { kind: 'close' });
   }
@@ -138,6 +140,10 @@ export class MessagePipeline {
   }
 
   private unexpected(conn: Connection, type: string, err: unknown): ProtocolError {
+    if (err instanceof RangeError) {
+      // JSON nested deeper than the serializer's recursion allows: a limit, not a server fault.
+      return protocolError('INVALID_MESSAGE', 'message is nested too deeply');
+    }
     if (err instanceof StateUnavailableError) {
       return protocolError('SERVICE_UNAVAILABLE', 'shared state is unreachable; the message was not applied, try again');
     }

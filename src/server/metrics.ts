@@ -35,22 +35,29 @@ export class ServerMetrics {
       labelNames: ['reason'],
       registers,
     });
-    const peersPerRoom = new Histogram({
-      name: 'peers_per_room',
-      help: 'Peers in each active room, sampled at scrape time',
-      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
-      registers,
-    });
-    this.peersPerRoom = peersPerRoom;
+    // One census serves both metrics of a scrape (prom-client collects them concurrently).
+    let pending: Promise<RoomCensus> | null = null;
+    const sharedCensus = () =>
+      (pending ??= census().finally(() => {
+        setImmediate(() => (pending = null));
+      }));
     this.roomsActive = new Gauge({
       name: 'rooms_active',
       help: 'Rooms with at least one peer',
       registers,
       async collect() {
-        const { rooms, sizes } = await census();
-        this.set(rooms);
-        peersPerRoom.reset();
-        for (const size of sizes) peersPerRoom.observe(size);
+        this.set((await sharedCensus()).rooms);
+      },
+    });
+    this.peersPerRoom = new Histogram({
+      name: 'peers_per_room',
+      help: 'Peers in each active room, sampled at scrape time',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+      registers,
+      async collect() {
+        const { sizes } = await sharedCensus();
+        this.reset();
+        for (const size of sizes) this.observe(size);
       },
     });
     this.messagesSent = new Counter({

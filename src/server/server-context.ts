@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ProtocolError } from '../protocol/error-codes.js';
+import type { Authenticator } from '../auth/authenticator.js';
 import type { MessageValidator } from '../protocol/validate.js';
 import type { StateBackend } from '../state/state-backend.js';
 import type { Connection } from './connection.js';
@@ -18,6 +19,7 @@ export interface ServerContext {
   readonly metrics: ServerMetrics;
   readonly log: Logger;
   readonly validator: MessageValidator;
+  readonly auth: Authenticator;
   /** Relayed messages since start (prom-client counters are not cheap to read back). */
   readonly relayCounter: { value: number };
 }

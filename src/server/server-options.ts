@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { DEFAULT_LIMITS, type Limits } from '../protocol/limits.js';
 import type { StateBackend } from '../state/state-backend.js';
+import type { AuthMode } from '../auth/authenticator.js';
+import type { JwtConfig } from '../auth/jwt-verifier.js';
 
 export type CompatMode = 'none' | 'sleap-rtc';
 
@@ -20,6 +22,25 @@ export interface ServerOptions {
   readonly operatorToken: string | null;
   readonly iceServers: readonly unknown[];
   readonly version: string;
+  /** none: credentials ignored; keys: API keys; jwt: JWTs and API keys. */
+  readonly auth: AuthMode;
+  readonly jwt: JwtConfig | null;
+  /** open: any room id; token: rooms must be created first and registrations present the token. */
+  readonly rooms: 'open' | 'token';
+  /** Lifetime of a created room when the request names none. */
+  readonly roomExpiresMs: number;
+  /** How long an authenticated subject keeps its peer id after its last registration. */
+  readonly ownershipTtlMs: number;
+  /** Browser origins allowed to connect; null allows all. Requests without Origin are always allowed. */
+  readonly allowedOrigins: readonly string[] | null;
+  /** Open connections per remote address (0: no limit). */
+  readonly maxConnectionsPerIp: number;
+  /** Time allowed for an HTTP request, upgrade included, to arrive complete. */
+  readonly handshakeTimeoutMs: number;
+  /** Bearer token required by GET /metrics; null leaves it open. */
+  readonly metricsToken: string | null;
+  /** Serve /metrics and the operator endpoints on this port instead of the main one (null: same port). */
+  readonly adminPort: number | null;
 }
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
@@ -34,6 +55,16 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   operatorToken: null,
   iceServers: [],
   version: '0.0.0',
+  auth: 'none',
+  jwt: null,
+  rooms: 'open',
+  roomExpiresMs: 24 * 3_600_000,
+  ownershipTtlMs: 2 * 3_600_000,
+  allowedOrigins: null,
+  maxConnectionsPerIp: 1000,
+  handshakeTimeoutMs: 10_000,
+  metricsToken: null,
+  adminPort: null,
 });
 
 /** What a SignalingServer is built from: options plus the parts it does not own. */

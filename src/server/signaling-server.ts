@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -8,14 +8,18 @@ import type { Logger } from 'pino';
 import { CloseCode } from '../protocol/close-codes.js';
 import { MessageValidator } from '../protocol/validate.js';
 import { MemoryBackend } from '../state/memory/memory-backend.js';
-import type { BusSink, ControlMessage, InstanceStats, PeerRecord, StateBackend } from '../state/state-backend.js';
+import type { BusSink, ControlMessage, InstanceStats, StateBackend } from '../state/state-backend.js';
 import { Connection } from './connection.js';
-import { handleHttp, type HttpBackend } from './http-routes.js';
+import { handleHttp, type HttpBackend, type RouteSet } from './http-routes.js';
+import { OperatorActions } from './operator-actions.js';
+import { Authenticator, type Identity } from '../auth/authenticator.js';
+import { JwtVerifier } from '../auth/jwt-verifier.js';
+import { safeEqual } from '../auth/secrets.js';
 import { LocalPeers } from './local-peers.js';
 import { silentLogger } from './logger.js';
 import { MessagePipeline } from './message-pipeline.js';
 import { ServerMetrics } from './metrics.js';
-import { announceLeft, deliverPresence } from './presence.js';
+import { deliverPresence } from './presence.js';
 import { resolveOptions, type ServerConfig, type ServerDeps, type ServerOptions } from './server-options.js';
 import type { ServerContext } from './server-context.js';
 import { Heartbeat } from './heartbeat.js';
@@ -23,11 +27,13 @@ import { spreadCloses } from './drain.js';
 
 type Phase = 'new' | 'running' | 'draining' | 'stopped';
 
+const SLOW_CONSUMER_GRACE_MS = 5000;
+
 /**
  * One signaling server instance: HTTP + WebSocket on one port, its connections, and its link to
  * shared state. Everything it holds lives on this object, so tests can create several.
  */
-export class SignalingServer implements BusSink, HttpBackend {
+export class SignalingServer implements BusSink {
   readonly serverId = `${hostname()}-${randomBytes(4).toString('hex')}`;
   readonly options: ServerOptions;
   readonly metrics: ServerMetrics;
@@ -38,7 +44,12 @@ export class SignalingServer implements BusSink, HttpBackend {
   private readonly pipeline: MessagePipeline;
   private readonly ctx: ServerContext;
   private readonly http: HttpServer;
+  /** Serves /metrics and the operator endpoints when an admin port is configured. */
+  private readonly adminHttp: HttpServer | null;
   private readonly wss: WebSocketServer;
+  private readonly operator: OperatorActions;
+  /** Open connections per remote address. */
+  private readonly perAddress = new Map<string, number>();
   private readonly heartbeat: Heartbeat;
   private phase: Phase = 'new';
   private connectionCounter = 0;
@@ -59,6 +70,7 @@ export class SignalingServer implements BusSink, HttpBackend {
       metrics: this.metrics,
       log: this.log,
       relayCounter: { value: 0 },
+      auth: new Authenticator(this.options.auth, this.options.jwt ? new JwtVerifier(this.options.jwt) : null, this.state),
       validator: new MessageValidator({ limits: this.options.limits, compat: this.options.compat === 'sleap-rtc' }),
     };
     this.pipeline = new MessagePipeline(this.ctx);
@@ -68,8 +80,15 @@ export class SignalingServer implements BusSink, HttpBackend {
       perMessageDeflate: false,
       clientTracking: false,
     });
-    this.http = createServer((req, res) => void handleHttp(this, req, res));
-    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+    this.operator = new OperatorActions(this.ctx, (message) => this.control(message));
+    const http = this.httpBackend();
+    const separateAdmin = this.options.adminPort !== null;
+    const main: RouteSet = { public: true, operator: !separateAdmin };
+    this.http = createServer((req, res) => void handleHttp(http, main, req, res));
+    this.http.headersTimeout = this.options.handshakeTimeoutMs;
+    this.http.requestTimeout = this.options.handshakeTimeoutMs;
+    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head));
+    this.adminHttp = separateAdmin ? createServer((req, res) => void handleHttp(http, { public: false, operator: true }, req, res)) : null;
     this.heartbeat = new Heartbeat(this.options.heartbeatIntervalMs, () => this.connections.values());
   }
 
@@ -83,6 +102,12 @@ export class SignalingServer implements BusSink, HttpBackend {
         resolve();
       });
     });
+    if (this.adminHttp) {
+      await new Promise<void>((resolve, reject) => {
+        this.adminHttp!.once('error', reject);
+        this.adminHttp!.listen(this.options.adminPort!, this.options.host, () => resolve());
+      });
+    }
     const address = this.address;
     try {
       await this.state.start(
@@ -100,6 +125,7 @@ export class SignalingServer implements BusSink, HttpBackend {
       );
     } catch (err) {
       await new Promise<void>((resolve) => this.http.close(() => resolve()));
+      this.adminHttp?.close();
       throw err;
     }
     this.startedAt = Date.now();
@@ -111,6 +137,11 @@ export class SignalingServer implements BusSink, HttpBackend {
 
   get address(): AddressInfo {
     return this.http.address() as AddressInfo;
+  }
+
+  /** The admin listener's address, when an admin port is configured. */
+  get adminAddress(): AddressInfo | null {
+    return (this.adminHttp?.address() as AddressInfo | null) ?? null;
   }
 
   /** ws://host:port of this instance (loopback when bound to all addresses). */
@@ -167,36 +198,74 @@ export class SignalingServer implements BusSink, HttpBackend {
       } catch (err) {
         this.log.warn({ err }, 'state backend did not stop cleanly');
       }
-      this.http.closeAllConnections();
-      await new Promise<void>((resolve) => this.http.close(() => resolve()));
+      for (const server of [this.http, this.adminHttp]) {
+        if (!server) continue;
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
       this.phase = 'stopped';
       this.log.info({ event: 'stopped' }, 'stopped');
     })();
     return this.shutdownDone;
   }
 
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /**
+   * Upgrade checks, cheapest first: draining (HTTP 503), then after the handshake origin (1008),
+   * per-address and total limits (1013), and a credential on the request (1008 when invalid).
+   */
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     if (this.phase !== 'running') {
       this.metrics.connectionsFailed.inc({ reason: 'draining' });
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
+    let identity: Identity | null = null;
+    let refusal: { code: number; reason: string; metric: string } | null = null;
+    const origin = req.headers.origin;
+    const remote = req.socket.remoteAddress ?? 'unknown';
+    const allowed = this.options.allowedOrigins;
+    if (origin !== undefined && allowed !== null && !allowed.includes(origin)) {
+      refusal = { code: CloseCode.POLICY_VIOLATION, reason: 'origin not allowed', metric: 'origin' };
+    } else if (this.options.maxConnectionsPerIp > 0 && (this.perAddress.get(remote) ?? 0) >= this.options.maxConnectionsPerIp) {
+      refusal = { code: CloseCode.TRY_AGAIN_LATER, reason: 'too many connections from your address', metric: 'address_limit' };
+    } else if (this.connections.size >= this.options.maxConnections) {
+      refusal = { code: CloseCode.TRY_AGAIN_LATER, reason: 'connection limit reached', metric: 'connection_limit' };
+    } else {
+      const credential = this.ctx.auth.enabled ? Authenticator.upgradeCredential(req) : null;
+      if (credential !== null) {
+        socket.pause();
+        const verified = await this.ctx.auth.verify(credential).catch(() => null);
+        socket.resume();
+        if (verified?.ok) identity = verified.identity;
+        else refusal = { code: CloseCode.POLICY_VIOLATION, reason: 'invalid credentials', metric: 'auth' };
+      }
+    }
+    if (socket.destroyed) return;
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (refusal !== null) {
+        this.metrics.connectionsFailed.inc({ reason: refusal.metric });
+        this.log.info({ event: 'connection_refused', remote, reason: refusal.reason, code: refusal.code }, 'connection refused');
+        ws.close(refusal.code, refusal.reason);
+        return;
+      }
+      this.accept(ws, req, remote, identity);
+    });
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage): void {
-    const remote = req.socket.remoteAddress ?? 'unknown';
-    if (this.connections.size >= this.options.maxConnections) {
-      this.metrics.connectionsFailed.inc({ reason: 'connection_limit' });
-      ws.close(CloseCode.TRY_AGAIN_LATER, 'connection limit reached');
-      return;
-    }
+  private accept(ws: WebSocket, req: IncomingMessage, remote: string, identity: Identity | null): void {
     const conn = new Connection(`${this.serverId}:${++this.connectionCounter}`, ws, remote, {
       ratePerSecond: this.options.limits.ratePerSecond,
       rateBurst: this.options.limits.rateBurst,
       sendBufferLimitBytes: this.options.sendBufferLimitBytes,
     });
+    conn.identity = identity;
+    conn.onCutOff = () => {
+      // A slow consumer leaves at once; its socket gets a few seconds to take the 4001, then goes.
+      this.pipeline.closed(conn);
+      setTimeout(() => ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
+    };
     this.connections.set(conn.id, conn);
+    this.perAddress.set(remote, (this.perAddress.get(remote) ?? 0) + 1);
     this.metrics.connectionsTotal.inc();
     this.metrics.connectionsActive.inc();
     this.log.info({ event: 'connection_open', connectionId: conn.id, remote, path: req.url?.split('?')[0] }, 'connection open');
@@ -208,6 +277,9 @@ export class SignalingServer implements BusSink, HttpBackend {
     ws.on('close', (code, reason) => {
       conn.closed = true;
       this.connections.delete(conn.id);
+      const left = (this.perAddress.get(remote) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(remote, left);
+      else this.perAddress.delete(remote);
       this.metrics.connectionsActive.dec();
       this.log.info(
         { event: 'connection_close', connectionId: conn.id, peerId: conn.peerId, code, reason: reason.toString(), leftReason: conn.leftReason },
@@ -245,7 +317,7 @@ export class SignalingServer implements BusSink, HttpBackend {
     return this.ctx.relayCounter.value;
   }
 
-  // ---- HttpBackend.
+  // ---- HTTP.
 
   health(): { ok: boolean; body: Record<string, unknown> } {
     const base = {
@@ -263,57 +335,22 @@ export class SignalingServer implements BusSink, HttpBackend {
     return { ok: true, body: { status: 'ok', ...base } };
   }
 
-  async metricsText(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
-  }
-
-  operatorAllowed(req: IncomingMessage): boolean {
-    const expected = this.options.operatorToken;
-    if (expected === null) return true;
-    const header = req.headers.authorization ?? '';
-    const given = header.startsWith('Bearer ') ? header.slice(7) : '';
-    const a = Buffer.from(given);
-    const b = Buffer.from(expected);
-    return a.length === b.length && timingSafeEqual(a, b);
-  }
-
-  async deletePeer(peerId: string): Promise<{ found: boolean; body: Record<string, unknown> }> {
-    const record = await this.state.getPeer(peerId);
-    if (record === null) return { found: false, body: { error: `peer ${peerId} not found` } };
-    await this.kick(record);
-    return { found: true, body: { deleted: peerId, room_id: record.roomId } };
-  }
-
-  async deleteRoom(selector: { roomId?: string; peerId?: string }): Promise<{ found: boolean; body: Record<string, unknown> }> {
-    let roomId = selector.roomId;
-    if (roomId === undefined) {
-      const record = await this.state.getPeer(selector.peerId!);
-      if (record === null) return { found: false, body: { error: `peer ${selector.peerId} not found` } };
-      roomId = record.roomId;
-    }
-    const peers = await this.state.listRoom(roomId);
-    if (peers.length === 0) return { found: false, body: { error: `room ${roomId} not found` } };
-    for (const record of peers) await this.kick(record);
-    return { found: true, body: { room_id: roomId, deleted_peers: peers.map((p) => p.peerId) } };
-  }
-
-  /**
-   * Operator removal: the shared record goes first (so a dead owner cannot keep it), subscribers
-   * are told `kicked`, then the owning instance closes the socket.
-   */
-  private async kick(record: PeerRecord): Promise<void> {
-    const removed = await this.state.unregister(record.peerId, record.connectionId);
-    if (removed) await announceLeft(this.ctx, removed, 'kicked');
-    const message: ControlMessage = {
-      kind: 'close',
-      peerId: record.peerId,
-      connectionId: record.connectionId,
-      code: CloseCode.NORMAL,
-      reason: 'removed by an operator',
-      leftReason: 'kicked',
+  private httpBackend(): HttpBackend {
+    const op = this.operator;
+    return {
+      health: () => this.health(),
+      metricsText: async () => ({ contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() }),
+      metricsAllowed: (req) => {
+        const token = this.options.metricsToken;
+        return token === null || safeEqual(Authenticator.upgradeCredential({ headers: req.headers, url: '' } as IncomingMessage), token);
+      },
+      allowed: (req, credentials) => op.allowed(req, credentials),
+      createRoom: (body) => op.createRoom(body),
+      deletePeer: (peerId) => op.deletePeer(peerId),
+      deleteRoom: (selector) => op.deleteRoom(selector),
+      createApiKey: (body) => op.createApiKey(body),
+      listApiKeys: () => op.listApiKeys(),
+      revokeApiKey: (id) => op.revokeApiKey(id),
     };
-    if (record.serverId === this.serverId) this.control(message);
-    else await this.state.sendControl(record.serverId, message);
-    this.log.info({ event: 'kicked', peerId: record.peerId, roomId: record.roomId }, 'peer removed by an operator');
   }
 }

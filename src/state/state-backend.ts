@@ -20,6 +20,30 @@ export interface PeerRecord {
   readonly presence: boolean;
 }
 
+/** A room created ahead of use (`--rooms token`): only a hash of its token is kept. */
+export interface RoomRecord {
+  readonly roomId: string;
+  readonly tokenHash: string;
+  /** Unix ms. */
+  readonly createdAt: number;
+  /** Unix ms; the record is gone after it. */
+  readonly expiresAt: number;
+}
+
+/** An API key (`slp_<id>_<secret>`) bound to a room; only a hash of the secret is kept. */
+export interface ApiKeyRecord {
+  readonly id: string;
+  readonly hash: string;
+  readonly roomId: string;
+  readonly name: string;
+  /** Unix ms. */
+  readonly createdAt: number;
+  /** Unix ms, or null for no expiry. */
+  readonly expiresAt: number | null;
+  /** Unix ms when revoked, or null. */
+  readonly revokedAt: number | null;
+}
+
 /** A connection's registration as the server knows it locally. */
 export interface RegistrationRef {
   readonly peerId: string;
@@ -37,6 +61,8 @@ export interface RegisterRequest {
   readonly proof: { readonly sessionToken: string | null; readonly subject: string | null };
   /** Compat mode: the newest registration of a peer id wins without proof. */
   readonly newestWins: boolean;
+  /** How long an authenticated subject keeps its peer id after its last registration (default 2 h). */
+  readonly ownershipTtlMs?: number;
   readonly maxPeersPerRoom: number;
 }
 
@@ -145,12 +171,26 @@ export interface StateBackend {
   sendControl(serverId: string, message: ControlMessage): Promise<void>;
   /** Number of active rooms and their sizes, for metrics. */
   census(): Promise<RoomCensus>;
+
+  /** Creates a room record; false if one exists already. */
+  createRoom(room: RoomRecord): Promise<boolean>;
+  /** The room record, or null when there is none or it expired. */
+  getRoom(roomId: string): Promise<RoomRecord | null>;
+  deleteRoom(roomId: string): Promise<void>;
+
+  putApiKey(key: ApiKeyRecord): Promise<void>;
+  getApiKey(id: string): Promise<ApiKeyRecord | null>;
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Marks a key revoked; false if there is no such key. */
+  revokeApiKey(id: string, at: number): Promise<boolean>;
 }
 
 export interface RoomCensus {
   readonly rooms: number;
   readonly sizes: Iterable<number>;
 }
+
+export const DEFAULT_OWNERSHIP_TTL_MS = 2 * 3_600_000;
 
 /** Discovery order: connected_at, then peer_id by code unit. */
 export function discoveryOrder(a: PeerRecord, b: PeerRecord): number {

@@ -8,6 +8,7 @@ import type { PeerRecord, RegisterOutcome } from '../../state/state-backend.js';
 import type { Connection } from '../connection.js';
 import { announceJoined, announceLeft, announceUpdated } from '../presence.js';
 import type { HandlerResult, ServerContext } from '../server-context.js';
+import { matchesHash } from '../../auth/secrets.js';
 
 export function newSecret(): string {
   return randomBytes(24).toString('base64url');
@@ -24,12 +25,29 @@ export function newPeerId(): string {
  */
 export async function handleRegister(ctx: ServerContext, conn: Connection, msg: RegisterMessage): Promise<HandlerResult> {
   const { limits } = ctx.options;
-  const roomId = msg.room_id ?? null;
-  if (roomId === null) return protocolError('INVALID_MESSAGE', 'room_id: required field is missing');
   const metadata = normalizeMetadata(msg.metadata);
   if (metadataBytes(metadata) > limits.maxMetadataBytes) {
     return protocolError('INVALID_MESSAGE', `metadata: larger than ${limits.maxMetadataBytes} bytes as JSON`);
   }
+  // An API key names its room; anything else must.
+  if (msg.room_id == null && !(ctx.auth.enabled && msg.api_key != null)) {
+    return protocolError('INVALID_MESSAGE', 'room_id: required field is missing');
+  }
+  const auth = await ctx.auth.forRegister(msg, conn.identity);
+  if (!auth.ok) return auth.error;
+  const identity = auth.identity;
+  const roomId = msg.room_id ?? identity?.roomId ?? '';
+  if (identity?.roomId != null && identity.roomId !== roomId) {
+    return protocolError('AUTH_FAILED', `this API key is bound to room ${identity.roomId}`);
+  }
+  if (ctx.options.rooms === 'token') {
+    const room = await ctx.state.getRoom(roomId);
+    if (room === null) return protocolError('ROOM_NOT_FOUND', `room ${roomId} does not exist or expired; create it first`);
+    if (identity?.via !== 'api_key' && (msg.token == null || !matchesHash(msg.token, room.tokenHash))) {
+      return protocolError('AUTH_FAILED', `room token missing or wrong for room ${roomId}`);
+    }
+  }
+  const subject = identity?.subject ?? null;
   const current = conn.registration;
   const wanted: PeerRecord = {
     peerId: msg.peer_id ?? current?.peerId ?? newPeerId(),
@@ -40,15 +58,16 @@ export async function handleRegister(ctx: ServerContext, conn: Connection, msg: 
     serverId: ctx.serverId,
     connectionId: conn.id,
     sessionToken: newSecret(),
-    subject: null,
+    subject,
     presence: msg.presence ?? false,
   };
   const outcome = await ctx.state.register({
     record: wanted,
     current: current && { peerId: current.peerId, roomId: current.roomId, connectionId: conn.id },
     wantAdmin: msg.is_admin ?? false,
-    proof: { sessionToken: msg.session_token ?? null, subject: null },
+    proof: { sessionToken: msg.session_token ?? null, subject },
     newestWins: ctx.options.compat === 'sleap-rtc',
+    ownershipTtlMs: ctx.options.ownershipTtlMs,
     maxPeersPerRoom: limits.maxPeersPerRoom,
   });
   if (!outcome.ok) {

@@ -1,4 +1,5 @@
 import {
+  DEFAULT_OWNERSHIP_TTL_MS,
   discoveryOrder,
   type BusSink,
   type ControlMessage,
@@ -7,6 +8,8 @@ import {
   type RegisterOutcome,
   type RegisterRequest,
   type RoomCensus,
+  type ApiKeyRecord,
+  type RoomRecord,
   type RouteResult,
   type StateBackend,
 } from '../state-backend.js';
@@ -42,7 +45,10 @@ export class MemoryBackend implements StateBackend {
     const { store } = this;
     const wanted = request.record;
     const prior = store.peers.get(wanted.peerId) ?? null;
-    const ownsId = prior === null || prior.connectionId === wanted.connectionId || takeoverProven(request, prior);
+    const owner = store.owners.get(wanted.peerId);
+    const ownedByOther = owner !== undefined && owner.expiresAt > Date.now() && owner.subject !== wanted.subject;
+    const ownsId =
+      !ownedByOther && (prior === null || prior.connectionId === wanted.connectionId || takeoverProven(request, prior));
     const current = request.current;
     let vacated: PeerRecord | null = null;
     if (current && current.peerId !== wanted.peerId) {
@@ -73,6 +79,9 @@ export class MemoryBackend implements StateBackend {
       room.admin = null;
     }
     store.put(record);
+    if (record.subject !== null) {
+      store.owners.set(record.peerId, { subject: record.subject, expiresAt: Date.now() + (request.ownershipTtlMs ?? DEFAULT_OWNERSHIP_TTL_MS) });
+    }
     const roomPeers = [...room.peers.values()].filter((p) => p.peerId !== record.peerId).sort(discoveryOrder);
     return { ok: true, record, prior, vacated, adminPeerId: room.admin, adminConflict, roomPeers };
   }
@@ -115,6 +124,45 @@ export class MemoryBackend implements StateBackend {
   async census(): Promise<RoomCensus> {
     const rooms = this.store.rooms;
     return { rooms: rooms.size, sizes: [...rooms.values()].map((r) => r.peers.size) };
+  }
+
+  async createRoom(room: RoomRecord): Promise<boolean> {
+    if ((await this.getRoom(room.roomId)) !== null) return false;
+    this.store.roomRecords.set(room.roomId, room);
+    return true;
+  }
+
+  async getRoom(roomId: string): Promise<RoomRecord | null> {
+    const room = this.store.roomRecords.get(roomId);
+    if (room === undefined) return null;
+    if (room.expiresAt <= Date.now()) {
+      this.store.roomRecords.delete(roomId);
+      return null;
+    }
+    return room;
+  }
+
+  async deleteRoom(roomId: string): Promise<void> {
+    this.store.roomRecords.delete(roomId);
+  }
+
+  async putApiKey(key: ApiKeyRecord): Promise<void> {
+    this.store.apiKeys.set(key.id, key);
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | null> {
+    return this.store.apiKeys.get(id) ?? null;
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return [...this.store.apiKeys.values()].sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async revokeApiKey(id: string, at: number): Promise<boolean> {
+    const key = this.store.apiKeys.get(id);
+    if (!key) return false;
+    this.store.apiKeys.set(id, { ...key, revokedAt: key.revokedAt ?? at });
+    return true;
   }
 
   async sendControl(serverId: string, message: ControlMessage): Promise<void> {

@@ -1,4 +1,4 @@
-import type { BusSink, PeerRecord } from '../state-backend.js';
+import type { ApiKeyRecord, BusSink, PeerRecord, RoomRecord } from '../state-backend.js';
 
 interface RoomState {
   readonly peers: Map<string, PeerRecord>;
@@ -13,6 +13,11 @@ export class MemoryStore {
   readonly peers = new Map<string, PeerRecord>();
   readonly rooms = new Map<string, RoomState>();
   readonly instances = new Map<string, BusSink>();
+  /** Created rooms (`--rooms token`), by id. */
+  readonly roomRecords = new Map<string, RoomRecord>();
+  readonly apiKeys = new Map<string, ApiKeyRecord>();
+  /** Peer id → the authenticated subject that owns it, until `expiresAt` (Unix ms). */
+  readonly owners = new Map<string, { subject: string; expiresAt: number }>();
 
   room(roomId: string): RoomState | undefined {
     return this.rooms.get(roomId);

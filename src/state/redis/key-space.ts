@@ -34,6 +34,22 @@ export class KeySpace {
   peer(peerId: string): string {
     return `${this.prefix}peer:{p:${peerId}}`;
   }
+  /** STRING: the authenticated subject that owns a peer id; expires after the ownership TTL. */
+  peerOwner(peerId: string): string {
+    return `${this.prefix}peer:{p:${peerId}}:owner`;
+  }
+  /** HASH token_hash, created_at, expires_at of a created room; expires at expires_at. */
+  roomToken(roomId: string): string {
+    return `${this.prefix}room:{r:${roomId}}:token`;
+  }
+  /** STRING (JSON) one API key record, hashed secret only. */
+  apiKey(id: string): string {
+    return `${this.prefix}apikey:{k:${id}}`;
+  }
+  /** SET of API key ids. */
+  get apiKeys(): string {
+    return `${this.prefix}apikeys`;
+  }
   /** ZSET server id → last heartbeat (ms): the instance index. */
   get servers(): string {
     return `${this.prefix}servers`;

@@ -2,6 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { StateUnavailableError } from '../../protocol/error-codes.js';
 import type { PeerLeftReason } from '../../protocol/messages.js';
 import {
+  DEFAULT_OWNERSHIP_TTL_MS,
   discoveryOrder,
   NULL_OBSERVER,
   type BackendObserver,
@@ -12,6 +13,8 @@ import {
   type RegisterOutcome,
   type RegisterRequest,
   type RoomCensus,
+  type ApiKeyRecord,
+  type RoomRecord,
   type RouteResult,
   type StateBackend,
 } from '../state-backend.js';
@@ -163,6 +166,7 @@ export class RedisBackend implements StateBackend {
     const claim = await this.run('claim', () =>
       scripts.sigClaim(
         keys.peer(peerId),
+        keys.peerOwner(peerId),
         connectionId,
         roomId,
         request.proof.sessionToken ?? '',
@@ -172,6 +176,7 @@ export class RedisBackend implements StateBackend {
         String(wanted.connectedAt),
         wanted.subject ?? '',
         ttl,
+        request.ownershipTtlMs ?? DEFAULT_OWNERSHIP_TTL_MS,
       ),
     );
     const current = request.current;
@@ -338,6 +343,68 @@ export class RedisBackend implements StateBackend {
     return { rooms: sizes.length, sizes };
   }
 
+  async createRoom(room: RoomRecord): Promise<boolean> {
+    const key = this.keys.roomToken(room.roomId);
+    const created = await this.run('create_room', () =>
+      this.cmd
+        .multi()
+        .hsetnx(key, 'token_hash', room.tokenHash)
+        .hsetnx(key, 'created_at', String(room.createdAt))
+        .hsetnx(key, 'expires_at', String(room.expiresAt))
+        .exec(),
+    );
+    if (Number(created?.[0]?.[1]) !== 1) return false;
+    await this.run('create_room', () => this.cmd.pexpireat(key, room.expiresAt));
+    await this.touchRoom(room.roomId, Date.now());
+    return true;
+  }
+
+  async getRoom(roomId: string): Promise<RoomRecord | null> {
+    const raw = await this.run('get_room', () => this.cmd.hgetall(this.keys.roomToken(roomId)));
+    if (!raw.token_hash) return null;
+    const room: RoomRecord = {
+      roomId,
+      tokenHash: raw.token_hash,
+      createdAt: Number(raw.created_at),
+      expiresAt: Number(raw.expires_at),
+    };
+    return room.expiresAt > Date.now() ? room : null;
+  }
+
+  async deleteRoom(roomId: string): Promise<void> {
+    await this.run('delete_room', () => this.cmd.del(this.keys.roomToken(roomId)));
+  }
+
+  async putApiKey(key: ApiKeyRecord): Promise<void> {
+    const pipeline = this.cmd.pipeline().set(this.keys.apiKey(key.id), JSON.stringify(key)).sadd(this.keys.apiKeys, key.id);
+    if (key.expiresAt !== null) pipeline.pexpireat(this.keys.apiKey(key.id), key.expiresAt + 86_400_000);
+    await this.run('put_api_key', () => pipeline.exec());
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | null> {
+    const raw = await this.run('get_api_key', () => this.cmd.get(this.keys.apiKey(id)));
+    return raw ? (JSON.parse(raw) as ApiKeyRecord) : null;
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    const ids = await this.run('list_api_keys', () => this.cmd.smembers(this.keys.apiKeys));
+    if (ids.length === 0) return [];
+    const raws = await this.run('list_api_keys', () => this.cmd.mget(ids.map((id) => this.keys.apiKey(id))));
+    const gone = ids.filter((_, i) => !raws[i]);
+    if (gone.length > 0) await this.run('list_api_keys', () => this.cmd.srem(this.keys.apiKeys, ...gone));
+    return raws
+      .filter((r): r is string => r !== null)
+      .map((r) => JSON.parse(r) as ApiKeyRecord)
+      .sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async revokeApiKey(id: string, at: number): Promise<boolean> {
+    const key = await this.getApiKey(id);
+    if (!key) return false;
+    await this.putApiKey({ ...key, revokedAt: key.revokedAt ?? at });
+    return true;
+  }
+
   // ---- internals
 
   private get serverId(): string {
@@ -429,6 +496,7 @@ export class RedisBackend implements StateBackend {
     const rooms = new Set<string>();
     for (const { record } of this.owned.values()) {
       pipeline.expire(this.keys.peer(record.peerId), ttl);
+      if (record.subject !== null) pipeline.expire(this.keys.peerOwner(record.peerId), ttl);
       rooms.add(record.roomId);
     }
     for (const roomId of rooms) {

@@ -6,13 +6,16 @@
 const SERVER_OF = `local function srv(c) return string.match(c, '^(.*):[^:]*$') end`;
 
 /**
- * Claim a peer id for a connection. KEYS: peer. ARGV: conn, room, proofSession, proofSubject,
- * newestWins, newSession, at, subject, ttl s.
+ * Claim a peer id for a connection. KEYS: peer, owner. ARGV: conn, room, proofSession, proofSubject,
+ * newestWins, newSession, at, subject, ttl s, ownership ttl ms. A peer id owned by another
+ * authenticated subject is TAKEN even while nobody holds it.
  * Returns {'TAKEN', priorRoom} or {'OK', session, at, prior conn, room, session, subject, at}.
  * A claim into the same room keeps the session token and connected_at.
  */
 export const CLAIM = `
 local cur = redis.call('HMGET', KEYS[1], 'conn', 'room', 'session', 'subject', 'at')
+local owner = redis.call('GET', KEYS[2])
+if owner and owner ~= ARGV[8] then return {'TAKEN', cur[2] or ''} end
 if cur[1] and cur[1] ~= ARGV[1] then
   local proven = ARGV[5] == '1' or (ARGV[3] ~= '' and ARGV[3] == cur[3]) or (ARGV[4] ~= '' and ARGV[4] == cur[4])
   if not proven then return {'TAKEN', cur[2] or ''} end
@@ -21,6 +24,7 @@ local session, at = ARGV[6], ARGV[7]
 if cur[1] and cur[2] == ARGV[2] then session = cur[3]; at = cur[5] end
 redis.call('HSET', KEYS[1], 'conn', ARGV[1], 'room', ARGV[2], 'session', session, 'subject', ARGV[8], 'at', at)
 redis.call('EXPIRE', KEYS[1], ARGV[9])
+if ARGV[8] ~= '' then redis.call('SET', KEYS[2], ARGV[8], 'PX', ARGV[10]) end
 return {'OK', session, at, cur[1] or '', cur[2] or '', cur[3] or '', cur[4] or '', cur[5] or ''}
 `;
 
@@ -146,7 +150,7 @@ return 1
 `;
 
 export const SCRIPTS = {
-  sigClaim: { numberOfKeys: 1, lua: CLAIM },
+  sigClaim: { numberOfKeys: 2, lua: CLAIM },
   sigUnclaim: { numberOfKeys: 1, lua: UNCLAIM },
   sigRelease: { numberOfKeys: 1, lua: RELEASE },
   sigJoin: { numberOfKeys: 4, lua: JOIN },

@@ -1,0 +1,362 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import { isPlainObject, type JsonObject, type JsonValue } from '../protocol/json-value.js';
+import { serverOfConnection, type KeySpace } from '../state/redis/key-space.js';
+import { discoveryOrder, type PeerRecord } from '../state/state-backend.js';
+
+/**
+ * Reads what `serve --redis` keeps in Redis, for the operator commands. Only the indexes are
+ * walked (the rooms ZSET, the servers ZSET), never KEYS or SCAN; every per-room or per-server
+ * read is pipelined, so the number of round trips does not grow with the number of rooms.
+ */
+
+/** `live`: heartbeat on time. `late`: two heartbeats missed, not yet reapable. `dead`: heartbeat lapsed, waiting to be reaped. */
+export type InstanceStatus = 'live' | 'late' | 'dead';
+
+export interface RoomSummary {
+  readonly roomId: string;
+  readonly peers: number;
+  /** Peers by role, largest group first. */
+  readonly roles: Readonly<Record<string, number>>;
+  readonly admin: string | null;
+  /** Unix ms; null when the room's meta record is gone. */
+  readonly createdAt: number | null;
+  /** Unix ms of the last join or leave (the index score when the meta record is gone). */
+  readonly lastUsed: number | null;
+  /** Time left before the room's records expire, null when they do not expire. */
+  readonly expiresInMs: number | null;
+}
+
+export interface RoomListing {
+  /** Rooms in the index (some may be empty or expired). */
+  readonly indexed: number;
+  /** Rooms listed, most recently used first. */
+  readonly rooms: readonly RoomSummary[];
+  /** Whether `limit` cut the list short. */
+  readonly truncated: boolean;
+}
+
+export interface PeerView {
+  readonly peerId: string;
+  readonly roomId: string;
+  readonly role: string;
+  readonly metadata: JsonObject;
+  readonly tags: readonly string[];
+  readonly properties: Readonly<JsonObject>;
+  /** Unix seconds, with a fraction. */
+  readonly connectedAt: number;
+  /** The instance holding the connection (from the room's routing table). */
+  readonly serverId: string;
+  readonly connectionId: string;
+  readonly instanceStatus: InstanceStatus;
+  readonly presence: boolean;
+  readonly admin: boolean;
+  readonly subject: string | null;
+}
+
+export interface RoomDetail extends RoomSummary {
+  /** Every peer of the room, in discovery order. */
+  readonly peerList: readonly PeerView[];
+}
+
+export interface PeerDetail extends PeerView {
+  readonly instance: ServerView;
+}
+
+export interface ServerView {
+  readonly serverId: string;
+  readonly status: InstanceStatus;
+  readonly host: string | null;
+  readonly port: number | null;
+  readonly version: string | null;
+  /** Unix ms. */
+  readonly startedAt: number | null;
+  /** Unix ms of the last heartbeat. */
+  readonly heartbeatAt: number | null;
+  readonly connections: number | null;
+  /** Peers registered on it, as its last heartbeat reported. */
+  readonly peers: number | null;
+  /** Peer ids in its set in Redis (what the reaper would remove). */
+  readonly heldPeers: number;
+  readonly relayedTotal: number | null;
+  /** Messages relayed per second over its last heartbeat interval. */
+  readonly relayRate: number | null;
+}
+
+export interface ClusterStats {
+  readonly instances: { readonly live: number; readonly late: number; readonly dead: number };
+  /** Open connections on live and late instances. */
+  readonly connections: number;
+  /** Rooms with at least one peer. */
+  readonly rooms: number;
+  /** Registered peers, over all rooms. */
+  readonly peers: number;
+  readonly largestRoom: { readonly roomId: string; readonly peers: number } | null;
+  /** Messages relayed per second, summed over live and late instances. */
+  readonly relayRate: number;
+  /** Messages relayed since they started, summed over live and late instances. */
+  readonly relayedTotal: number;
+}
+
+export interface ListRoomsOptions {
+  /** At most this many rooms (the most recently used). */
+  readonly limit?: number;
+  /** Also list rooms with no peer whose records have not expired yet. */
+  readonly includeEmpty?: boolean;
+}
+
+/** Rooms read per pipeline. */
+const ROOM_CHUNK = 2_000;
+
+export class ClusterReader {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeySpace,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async listRooms(options: ListRoomsOptions = {}): Promise<RoomListing> {
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    const index = pairs(await this.redis.zrevrange(this.keys.rooms, 0, -1, 'WITHSCORES'));
+    const rooms: RoomSummary[] = [];
+    let truncated = false;
+    for (let start = 0; start < index.length; start += ROOM_CHUNK) {
+      const chunk = index.slice(start, start + ROOM_CHUNK);
+      const pipeline = this.redis.pipeline();
+      for (const [roomId] of chunk) {
+        pipeline.hvals(this.keys.roomPeers(roomId));
+        pipeline.hmget(this.keys.roomMeta(roomId), 'created_at', 'last_used', 'admin');
+        pipeline.pttl(this.keys.roomMeta(roomId));
+      }
+      const replies = await exec(pipeline);
+      for (let i = 0; i < chunk.length; i++) {
+        const [roomId, score] = chunk[i]!;
+        const records = (replies[i * 3] as string[]).map(parseRecord).filter((r): r is PeerRecord => r !== null);
+        const meta = replies[i * 3 + 1] as (string | null)[];
+        const pttl = replies[i * 3 + 2] as number;
+        if (records.length === 0 && (!options.includeEmpty || pttl === -2)) continue;
+        if (rooms.length >= limit) {
+          truncated = true;
+          break;
+        }
+        rooms.push(summary(roomId, records, meta, pttl, Number(score)));
+      }
+      if (truncated) break;
+    }
+    return { indexed: index.length, rooms, truncated };
+  }
+
+  /** One room and its peers, or null when the room has neither peers nor records. */
+  async room(roomId: string): Promise<RoomDetail | null> {
+    const pipeline = this.redis.pipeline();
+    pipeline.hgetall(this.keys.roomPeers(roomId));
+    pipeline.hgetall(this.keys.roomRoutes(roomId));
+    pipeline.hmget(this.keys.roomMeta(roomId), 'created_at', 'last_used', 'admin');
+    pipeline.pttl(this.keys.roomMeta(roomId));
+    pipeline.zscore(this.keys.rooms, roomId);
+    const [rawPeers, routes, meta, pttl, score] = (await exec(pipeline)) as [
+      Record<string, string>,
+      Record<string, string>,
+      (string | null)[],
+      number,
+      string | null,
+    ];
+    const records = Object.values(rawPeers)
+      .map(parseRecord)
+      .filter((r): r is PeerRecord => r !== null)
+      .sort(discoveryOrder);
+    if (records.length === 0 && pttl === -2) return null;
+    const base = summary(roomId, records, meta, pttl, score === null ? Number.NaN : Number(score));
+    const serverIds = new Set(records.map((r) => serverOf(r, routes[r.peerId])));
+    const servers = await this.servers([...serverIds]);
+    const peerList = records.map((r) => peerView(r, routes[r.peerId], base.admin, servers.get(serverOf(r, routes[r.peerId]))!.status));
+    return { ...base, peerList };
+  }
+
+  /** Everything known about one peer, or null when no room holds it. */
+  async peer(peerId: string): Promise<PeerDetail | null> {
+    const claim = await this.redis.hgetall(this.keys.peer(peerId));
+    const roomId = claim.room;
+    if (!roomId) return null;
+    const guess = claim.conn ? serverOfConnection(claim.conn) : '';
+    const pipeline = this.redis.pipeline();
+    pipeline.hget(this.keys.roomPeers(roomId), peerId);
+    pipeline.hget(this.keys.roomRoutes(roomId), peerId);
+    pipeline.hget(this.keys.roomMeta(roomId), 'admin');
+    this.queueServer(pipeline, guess);
+    const replies = await exec(pipeline);
+    const record = parseRecord(replies[0] as string | null);
+    if (record === null) return null;
+    const route = (replies[1] as string | null) ?? undefined;
+    const admin = replies[2] as string | null;
+    const serverId = serverOf(record, route);
+    const instance = serverId === guess ? this.serverFromReplies(guess, replies.slice(3)) : (await this.servers([serverId])).get(serverId)!;
+    return { ...peerView(record, route, admin, instance.status), instance };
+  }
+
+  /** Every instance in the index: live ones first, then late, then dead; by id within each. */
+  async listServers(): Promise<ServerView[]> {
+    const ids = await this.redis.zrange(this.keys.servers, 0, -1);
+    const views = [...(await this.servers(ids)).values()];
+    const rank: Record<InstanceStatus, number> = { live: 0, late: 1, dead: 2 };
+    return views.sort((a, b) => rank[a.status] - rank[b.status] || (a.serverId < b.serverId ? -1 : a.serverId > b.serverId ? 1 : 0));
+  }
+
+  async stats(): Promise<ClusterStats> {
+    const [servers, index] = await Promise.all([this.listServers(), this.redis.zrevrange(this.keys.rooms, 0, -1)]);
+    let rooms = 0;
+    let peers = 0;
+    let largestRoom: ClusterStats['largestRoom'] = null;
+    for (let start = 0; start < index.length; start += ROOM_CHUNK) {
+      const chunk = index.slice(start, start + ROOM_CHUNK);
+      const pipeline = this.redis.pipeline();
+      for (const roomId of chunk) pipeline.hlen(this.keys.roomPeers(roomId));
+      const sizes = (await exec(pipeline)) as number[];
+      sizes.forEach((n, i) => {
+        if (n <= 0) return;
+        rooms++;
+        peers += n;
+        if (largestRoom === null || n > largestRoom.peers) largestRoom = { roomId: chunk[i]!, peers: n };
+      });
+    }
+    const instances = { live: 0, late: 0, dead: 0 };
+    let connections = 0;
+    let relayRate = 0;
+    let relayedTotal = 0;
+    for (const s of servers) {
+      instances[s.status]++;
+      if (s.status === 'dead') continue;
+      connections += s.connections ?? 0;
+      relayRate += s.relayRate ?? 0;
+      relayedTotal += s.relayedTotal ?? 0;
+    }
+    return { instances, connections, rooms, peers, largestRoom, relayRate: Math.round(relayRate * 10) / 10, relayedTotal };
+  }
+
+  /** Views of the given instances, in one pipeline. */
+  async servers(ids: readonly string[]): Promise<Map<string, ServerView>> {
+    const out = new Map<string, ServerView>();
+    if (ids.length === 0) return out;
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) this.queueServer(pipeline, id);
+    const replies = await exec(pipeline);
+    ids.forEach((id, i) => out.set(id, this.serverFromReplies(id, replies.slice(i * 4, i * 4 + 4))));
+    return out;
+  }
+
+  private queueServer(pipeline: ChainableCommander, serverId: string): void {
+    pipeline.hgetall(this.keys.server(serverId));
+    pipeline.pttl(this.keys.server(serverId));
+    pipeline.zscore(this.keys.servers, serverId);
+    pipeline.scard(this.keys.serverPeers(serverId));
+  }
+
+  private serverFromReplies(serverId: string, replies: unknown[]): ServerView {
+    const hash = replies[0] as Record<string, string>;
+    const pttl = replies[1] as number;
+    const score = replies[2] as string | null;
+    const heldPeers = Number(replies[3] ?? 0);
+    const alive = Object.keys(hash).length > 0;
+    const heartbeatAt = num(hash.heartbeat_at) ?? num(score);
+    return {
+      serverId,
+      status: alive ? liveness(heartbeatAt, pttl, this.now()) : 'dead',
+      host: hash.host ?? null,
+      port: num(hash.port),
+      version: hash.version ?? null,
+      startedAt: num(hash.started_at),
+      heartbeatAt,
+      connections: num(hash.connections),
+      peers: num(hash.peers),
+      heldPeers,
+      relayedTotal: num(hash.relayed_total),
+      relayRate: num(hash.relay_rate),
+    };
+  }
+}
+
+/**
+ * An instance beats every reapAfter/3 and sets its key to expire after reapAfter; from the
+ * heartbeat's age and the key's time to live the reapAfter it runs with is known. Two missed
+ * beats make it `late`; the key expiring makes it `dead` (handled by the caller).
+ */
+export function liveness(heartbeatAt: number | null, pttl: number, now: number): InstanceStatus {
+  if (heartbeatAt === null) return 'live';
+  if (pttl <= 0) return pttl === -2 ? 'dead' : 'live';
+  const age = Math.max(0, now - heartbeatAt);
+  const interval = Math.max(50, (age + pttl) / 3);
+  return age > 2 * interval + 500 ? 'late' : 'live';
+}
+
+function summary(roomId: string, records: readonly PeerRecord[], meta: (string | null)[], pttl: number, score: number): RoomSummary {
+  const roles = new Map<string, number>();
+  for (const r of records) roles.set(r.role, (roles.get(r.role) ?? 0) + 1);
+  const sorted = [...roles].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const [createdAt, lastUsed, admin] = meta;
+  return {
+    roomId,
+    peers: records.length,
+    roles: Object.fromEntries(sorted),
+    admin: admin || null,
+    createdAt: num(createdAt),
+    lastUsed: num(lastUsed) ?? (Number.isFinite(score) ? score : null),
+    expiresInMs: pttl >= 0 ? pttl : null,
+  };
+}
+
+function peerView(record: PeerRecord, route: string | undefined, admin: string | null, status: InstanceStatus): PeerView {
+  const metadata: JsonObject = isPlainObject(record.metadata) ? record.metadata : {};
+  const tags = Array.isArray(metadata.tags) ? metadata.tags.filter((t): t is string => typeof t === 'string') : [];
+  const properties: JsonObject = isPlainObject(metadata.properties) ? metadata.properties : {};
+  const connectionId = route ?? record.connectionId;
+  return {
+    peerId: record.peerId,
+    roomId: record.roomId,
+    role: record.role,
+    metadata,
+    tags,
+    properties,
+    connectedAt: record.connectedAt,
+    serverId: serverOfConnection(connectionId) || record.serverId,
+    connectionId,
+    instanceStatus: status,
+    presence: record.presence === true,
+    admin: admin !== null && admin === record.peerId,
+    subject: record.subject ?? null,
+  };
+}
+
+function serverOf(record: PeerRecord, route: string | undefined): string {
+  return (route && serverOfConnection(route)) || record.serverId;
+}
+
+function parseRecord(raw: string | null | undefined): PeerRecord | null {
+  if (!raw) return null;
+  try {
+    const value = JSON.parse(raw) as JsonValue;
+    if (!isPlainObject(value) || typeof value.peerId !== 'string' || typeof value.roomId !== 'string') return null;
+    return { ...(value as unknown as PeerRecord), role: typeof value.role === 'string' ? value.role : '' };
+  } catch {
+    return null;
+  }
+}
+
+function num(value: string | null | undefined): number | null {
+  if (value === null || value === undefined || value === '') return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
+}
+
+function pairs(flat: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
+}
+
+/** Runs a pipeline; the first failed command fails the whole read. */
+export async function exec(pipeline: ChainableCommander): Promise<unknown[]> {
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+}

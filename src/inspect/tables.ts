@@ -1,0 +1,197 @@
+import Table from 'cli-table3';
+import type { ClusterStats, PeerDetail, PeerView, RoomDetail, RoomListing, ServerView } from './cluster-reader.js';
+import {
+  formatAgo,
+  formatCount,
+  formatDuration,
+  formatProperties,
+  formatRate,
+  formatRoles,
+  formatTags,
+  isoTime,
+  statusText,
+  type Styles,
+} from './format.js';
+import type { RoomFilter } from './json-output.js';
+import type { KickResult, RoomDeleteResult } from './operator-actions.js';
+
+/** Column layout without borders (grep-friendly), two spaces between columns. */
+const NO_BORDERS = {
+  top: '',
+  'top-mid': '',
+  'top-left': '',
+  'top-right': '',
+  bottom: '',
+  'bottom-mid': '',
+  'bottom-left': '',
+  'bottom-right': '',
+  left: '',
+  'left-mid': '',
+  mid: '',
+  'mid-mid': '',
+  right: '',
+  'right-mid': '',
+  middle: '  ',
+};
+
+type Align = 'left' | 'right';
+
+function grid(head: readonly string[], rows: readonly string[][], st: Styles, aligns: readonly Align[] = []): string {
+  const table = new Table({
+    head: head.map((h) => st.head(h)),
+    chars: NO_BORDERS,
+    // cli-table3 colours nothing itself: colour comes from chalk, and only on a terminal.
+    style: { 'padding-left': 0, 'padding-right': 0, head: [], border: [], compact: true },
+    colAligns: head.map((_, i) => aligns[i] ?? 'left'),
+  });
+  table.push(...rows);
+  return trimLines(table.toString());
+}
+
+function keyValues(rows: readonly [string, string][], st: Styles): string {
+  const table = new Table({
+    chars: NO_BORDERS,
+    style: { 'padding-left': 0, 'padding-right': 1, head: [], border: [], compact: true },
+  });
+  table.push(...rows.map(([k, v]) => [st.head(k), v]));
+  return trimLines(table.toString());
+}
+
+function trimLines(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .join('\n');
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;
+
+export function roomsTable(listing: RoomListing, now: number, st: Styles): string {
+  if (listing.rooms.length === 0) return `${st.dim('no active rooms')}\n`;
+  const rows = listing.rooms.map((r) => [
+    st.id(r.roomId),
+    formatCount(r.peers),
+    formatRoles(r.roles),
+    r.createdAt === null ? '-' : formatDuration(now - r.createdAt),
+    formatAgo(r.lastUsed, now),
+    r.expiresInMs === null ? 'never' : formatDuration(r.expiresInMs),
+  ]);
+  const peers = listing.rooms.reduce((n, r) => n + r.peers, 0);
+  const more = listing.truncated ? st.dim(` (the ${formatCount(listing.rooms.length)} most recently used; --limit)`) : '';
+  return `${grid(['ROOM', 'PEERS', 'ROLES', 'AGE', 'LAST USED', 'EXPIRES IN'], rows, st, ['left', 'right'])}\n${plural(listing.rooms.length, 'room')}, ${plural(peers, 'peer')}${more}\n`;
+}
+
+function instanceCell(p: PeerView, st: Styles): string {
+  return p.instanceStatus === 'live' ? p.serverId : `${p.serverId} (${statusText(p.instanceStatus, st)})`;
+}
+
+export function roomTable(room: RoomDetail, peers: readonly PeerView[], filter: RoomFilter, now: number, st: Styles): string {
+  const facts = [
+    `${st.head('room')} ${st.id(room.roomId)}`,
+    `${plural(room.peers, 'peer')}${room.peers > 0 ? ` (${formatRoles(room.roles)})` : ''}`,
+    `admin ${room.admin ?? '-'}`,
+    `created ${formatAgo(room.createdAt, now)}`,
+    `expires in ${room.expiresInMs === null ? 'never' : formatDuration(room.expiresInMs)}`,
+  ];
+  let out = `${facts.join(' · ')}\n`;
+  const filters = [...(filter.role !== null ? [`role=${filter.role}`] : []), ...filter.tags.map((t) => `tag=${t}`)];
+  if (peers.length === 0) {
+    out += `${st.dim(filters.length > 0 ? `no peer matches ${filters.join(', ')}` : 'no peers')}\n`;
+    return out;
+  }
+  const rows = peers.map((p) => [
+    st.id(p.peerId) + (p.admin ? st.dim(' (admin)') : ''),
+    p.role || '-',
+    formatTags(p.tags),
+    formatProperties(p.properties),
+    instanceCell(p, st),
+    formatDuration(now - p.connectedAt * 1000),
+  ]);
+  out += `\n${grid(['PEER', 'ROLE', 'TAGS', 'PROPERTIES', 'INSTANCE', 'CONNECTED FOR'], rows, st)}\n`;
+  if (filters.length > 0) out += `${st.dim(`${formatCount(peers.length)} of ${plural(room.peers, 'peer')} match ${filters.join(', ')}`)}\n`;
+  return out;
+}
+
+export function peerTable(p: PeerDetail, now: number, st: Styles): string {
+  const s = p.instance;
+  const address = s.host !== null && s.port !== null ? ` at ${s.host}:${s.port}` : '';
+  return `${keyValues(
+    [
+      ['peer', st.id(p.peerId)],
+      ['room', p.roomId],
+      ['role', p.role || '-'],
+      ['tags', p.tags.length > 0 ? p.tags.join(', ') : '-'],
+      ['properties', formatProperties(p.properties, 200)],
+      ['metadata', JSON.stringify(p.metadata, null, 2)],
+      ['instance', `${p.serverId} (${statusText(p.instanceStatus, st)})${address}`],
+      ['connection', p.connectionId],
+      ['connected', `${isoTime(p.connectedAt * 1000)} (${formatDuration(now - p.connectedAt * 1000)} ago)`],
+      ['presence', p.presence ? 'subscribed' : 'no'],
+      ['admin', p.admin ? 'yes' : 'no'],
+      ['subject', p.subject ?? '-'],
+    ],
+    st,
+  )}\n`;
+}
+
+export function serversTable(servers: readonly ServerView[], now: number, st: Styles): string {
+  if (servers.length === 0) return `${st.dim('no instances registered')}\n`;
+  const rows = servers.map((s) => [
+    st.id(s.serverId),
+    statusText(s.status, st),
+    s.host !== null && s.port !== null ? `${s.host}:${s.port}` : '-',
+    formatCount(s.connections),
+    formatCount(s.status === 'dead' ? s.heldPeers : s.peers),
+    s.version ?? '-',
+    s.startedAt === null || s.status === 'dead' ? '-' : formatDuration(now - s.startedAt),
+    formatAgo(s.heartbeatAt, now),
+    formatRate(s.relayRate),
+  ]);
+  const count = (status: ServerView['status']) => servers.filter((s) => s.status === status).length;
+  const summary = `${plural(servers.length, 'instance')}: ${count('live')} live, ${count('late')} late, ${count('dead')} dead`;
+  const note = count('dead') > 0 ? st.dim(' (dead instances stay listed, with the peers they held, until a live one reaps them)') : '';
+  return `${grid(['INSTANCE', 'STATUS', 'ADDRESS', 'CONNECTIONS', 'PEERS', 'VERSION', 'UPTIME', 'LAST HEARTBEAT', 'RELAYED'], rows, st, [
+    'left',
+    'left',
+    'left',
+    'right',
+    'right',
+    'left',
+    'left',
+    'left',
+    'right',
+  ])}\n${summary}${note}\n`;
+}
+
+export function statsTable(stats: ClusterStats, st: Styles): string {
+  const { live, late, dead } = stats.instances;
+  const instances = [`${formatCount(live)} live`, late > 0 ? st.warn(`${late} late`) : `${late} late`, dead > 0 ? st.bad(`${dead} dead`) : `${dead} dead`];
+  return `${keyValues(
+    [
+      ['instances', instances.join(', ')],
+      ['connections', formatCount(stats.connections)],
+      ['rooms', formatCount(stats.rooms)],
+      ['peers', formatCount(stats.peers)],
+      ['largest room', stats.largestRoom === null ? '-' : `${stats.largestRoom.roomId} (${plural(stats.largestRoom.peers, 'peer')})`],
+      ['messages relayed', `${formatRate(stats.relayRate)} (${formatCount(stats.relayedTotal)} since the instances started)`],
+    ],
+    st,
+  )}\n`;
+}
+
+function notified(k: KickResult, st: Styles): string {
+  return k.instanceNotified
+    ? `instance ${k.serverId} closes its connection`
+    : st.warn(`instance ${k.serverId} did not answer (gone?); its records were removed anyway`);
+}
+
+export function kickText(k: KickResult, st: Styles): string {
+  return `kicked ${st.id(k.peerId)} from room ${k.roomId}: ${notified(k, st)}\n`;
+}
+
+export function roomDeleteText(r: RoomDeleteResult, st: Styles): string {
+  let out = `deleted room ${st.id(r.roomId)}: ${plural(r.peers.length, 'peer')} removed${r.peers.length > 0 ? ` (${r.peers.map((p) => p.peerId).join(', ')})` : ''}\n`;
+  for (const k of r.peers) if (!k.instanceNotified) out += `  ${k.peerId}: ${notified(k, st)}\n`;
+  if (!r.roomRemoved) out += st.warn('a peer joined while the room was being deleted: the room is still there\n');
+  return out;
+}
