@@ -5,6 +5,7 @@ import { serveCommand } from './serve-command.js';
 import { smokeCommand } from './smoke-command.js';
 import { benchCommand } from '../bench/bench-command.js';
 import { inspectCommands } from '../inspect/inspect-commands.js';
+import { keysCommand } from './keys-command.js';
 import { UsageError } from './usage-error.js';
 
 export function buildProgram(): Command {
@@ -14,16 +15,36 @@ export function buildProgram(): Command {
     .helpOption('-h, --help', 'show help for a command')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  for (const command of [serveCommand(), smokeCommand(), ...inspectCommands(), benchCommand(), schemaCommand()]) {
-    program.addCommand(command.exitOverride().helpOption('-h, --help', 'show help for this command'));
+  for (const command of [serveCommand(), smokeCommand(), ...inspectCommands(), keysCommand(), benchCommand(), schemaCommand()]) {
+    program.addCommand(command);
   }
+  // Subcommands built on their own do not inherit these settings: apply them to the whole tree.
+  const configure = (command: Command) => {
+    command.exitOverride().helpOption('-h, --help', 'show help for this command').showHelpAfterError('(add --help for usage)');
+    command.commands.forEach(configure);
+  };
+  program.commands.forEach(configure);
   return program;
+}
+
+/** An empty environment variable (`PORT=`) means unset, as for most tools, not an empty value. */
+function dropEmptyEnv(program: Command): void {
+  const visit = (command: Command) => {
+    for (const option of command.options) {
+      const name = (option as { envVar?: string }).envVar;
+      if (name !== undefined && process.env[name] === '') delete process.env[name];
+    }
+    command.commands.forEach(visit);
+  };
+  visit(program);
 }
 
 /** Runs the CLI; exit codes: 0 ok, 1 failure, 2 bad usage. */
 export async function main(argv: readonly string[]): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv as string[]);
+    const program = buildProgram();
+    dropEmptyEnv(program);
+    await program.parseAsync(argv as string[]);
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version exit 0; everything commander rejects is bad usage.

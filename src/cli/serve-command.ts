@@ -9,6 +9,8 @@ import { parseChoice, parseDuration, parseInteger, parseRateLimit, parseSize } f
 import { UsageError } from './usage-error.js';
 import { createStateBackend } from '../state/create-backend.js';
 import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-backend.js';
+import type { AuthMode } from '../auth/authenticator.js';
+import type { JwtConfig } from '../auth/jwt-verifier.js';
 
 interface ServeFlags {
   port: number;
@@ -26,6 +28,22 @@ interface ServeFlags {
   sendBufferLimit: number;
   drainTimeout: number;
   operatorToken?: string;
+  auth: AuthMode;
+  jwksUrl?: string;
+  jwtKeyFile?: string;
+  jwtIssuer?: string;
+  jwtAudience?: string;
+  jwtClockSkew: number;
+  cognitoRegion?: string;
+  cognitoUserPoolId?: string;
+  cognitoClientId?: string;
+  rooms: 'open' | 'token';
+  roomExpires: number;
+  allowedOrigins?: string[];
+  maxConnectionsPerIp: number;
+  handshakeTimeout: number;
+  metricsToken?: string;
+  adminPort?: number;
   logLevel: LevelWithSilent;
   logFormat: LogFormat;
 }
@@ -61,6 +79,22 @@ export function serveCommand(): Command {
     .addOption(new Option('--send-buffer-limit <size>', 'bytes queued for one client before it is closed with 4001').env('SEND_BUFFER_LIMIT').argParser(parseSize).default(d.sendBufferLimitBytes, '4MiB'))
     .addOption(new Option('--drain-timeout <duration>', 'window over which SIGTERM spreads its 1012 closes').env('DRAIN_TIMEOUT').argParser(parseDuration).default(d.drainTimeoutMs, '10s'))
     .addOption(new Option('--operator-token <token>', 'bearer token required by the operator HTTP endpoints').env('OPERATOR_TOKEN'))
+    .addOption(new Option('--auth <mode>', 'none (credentials ignored), keys (API keys), jwt (JWTs and API keys)').env('AUTH').argParser(parseChoice(['none', 'keys', 'jwt'] as const)).default('none'))
+    .addOption(new Option('--jwks-url <url>', 'JWKS of the token issuer (jwt mode)').env('JWKS_URL'))
+    .addOption(new Option('--jwt-key-file <file>', 'local PEM public key or JWKS file, for air-gapped sites (jwt mode)').env('JWT_KEY_FILE'))
+    .addOption(new Option('--jwt-issuer <iss>', 'expected iss of tokens (with --jwks-url or --jwt-key-file)').env('JWT_ISSUER'))
+    .addOption(new Option('--jwt-audience <aud>', 'expected aud of tokens (with --jwks-url or --jwt-key-file)').env('JWT_AUDIENCE'))
+    .addOption(new Option('--jwt-clock-skew <duration>', 'clock skew allowed on exp and nbf').env('JWT_CLOCK_SKEW').argParser(parseDuration).default(30_000, '30s'))
+    .addOption(new Option('--cognito-region <region>', 'AWS Cognito region (derives JWKS URL and issuer)').env('COGNITO_REGION'))
+    .addOption(new Option('--cognito-user-pool-id <id>', 'AWS Cognito user pool id').env('COGNITO_USER_POOL_ID'))
+    .addOption(new Option('--cognito-client-id <id>', 'AWS Cognito app client id (aud of id tokens, client_id of access tokens)').env('COGNITO_CLIENT_ID'))
+    .addOption(new Option('--rooms <mode>', 'open: any room id; token: rooms are created first and joined with their token').env('ROOMS').argParser(parseChoice(['open', 'token'] as const)).default(d.rooms))
+    .addOption(new Option('--room-expires <duration>', 'lifetime of a created room when the request names none').env('ROOM_EXPIRES').argParser(parseDuration).default(d.roomExpiresMs, '24h'))
+    .addOption(new Option('--allowed-origins <list>', 'comma-separated browser origins allowed to connect (clients without Origin always are)').env('ALLOWED_ORIGINS').argParser((v: string) => v.split(',').map((o) => o.trim()).filter(Boolean)))
+    .addOption(new Option('--max-connections-per-ip <n>', 'open connections per remote address, 0 for no limit (close 1013 above)').env('MAX_CONNECTIONS_PER_IP').argParser(parseInteger(0)).default(d.maxConnectionsPerIp))
+    .addOption(new Option('--handshake-timeout <duration>', 'time for an HTTP request or upgrade to arrive complete').env('HANDSHAKE_TIMEOUT').argParser(parseDuration).default(d.handshakeTimeoutMs, '10s'))
+    .addOption(new Option('--metrics-token <token>', 'bearer token required by GET /metrics').env('METRICS_TOKEN'))
+    .addOption(new Option('--admin-port <port>', 'serve /metrics and the operator endpoints on this port only').env('ADMIN_PORT').argParser(parseInteger(0, 65535)))
     .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').argParser(parseChoice(LOG_LEVELS)).default('info'))
     .addOption(new Option('--log-format <format>', 'json lines, or pretty for a terminal').env('LOG_FORMAT').argParser(parseChoice(['json', 'pretty'] as const)).default('json'))
     .action(async (flags: ServeFlags) => {
@@ -72,6 +106,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
   if (flags.redis !== undefined && !/^rediss?:\/\//.test(flags.redis)) {
     throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${flags.redis}"`);
   }
+  const jwt = jwtConfig(flags);
   const logger = createLogger(flags.logLevel, flags.logFormat);
   const state = createStateBackend(
     flags.redis === undefined
@@ -89,6 +124,15 @@ async function runServe(flags: ServeFlags): Promise<void> {
       drainTimeoutMs: flags.drainTimeout,
       operatorToken: flags.operatorToken ?? null,
       version: VERSION,
+      auth: flags.auth,
+      jwt,
+      rooms: flags.rooms,
+      roomExpiresMs: flags.roomExpires,
+      allowedOrigins: flags.allowedOrigins ?? null,
+      maxConnectionsPerIp: flags.maxConnectionsPerIp,
+      handshakeTimeoutMs: flags.handshakeTimeout,
+      metricsToken: flags.metricsToken ?? null,
+      adminPort: flags.adminPort ?? null,
       limits: {
         maxPayloadBytes: flags.maxPayload,
         maxPeersPerRoom: flags.maxPeersPerRoom,
@@ -99,7 +143,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
     { logger, state },
   );
   await server.start();
-  if (!isLoopback(flags.host)) {
+  if (!isLoopback(flags.host) && flags.auth === 'none') {
     logger.warn({ event: 'no_auth', host: flags.host }, 'listening beyond loopback with no authentication: anyone who can reach this port can join any room');
   }
   let signals = 0;
@@ -119,6 +163,32 @@ async function runServe(flags: ServeFlags): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+/** The JWT settings, checked: jwt mode needs exactly one key source. */
+function jwtConfig(flags: ServeFlags): JwtConfig | null {
+  const cognito = [flags.cognitoRegion, flags.cognitoUserPoolId, flags.cognitoClientId];
+  const cognitoGiven = cognito.filter((v) => v !== undefined).length;
+  if (flags.auth !== 'jwt') {
+    if (flags.jwksUrl || flags.jwtKeyFile || cognitoGiven > 0) {
+      throw new UsageError('JWT settings are given but --auth is not jwt');
+    }
+    return null;
+  }
+  if (cognitoGiven > 0 && cognitoGiven < 3) {
+    throw new UsageError('Cognito needs all of --cognito-region, --cognito-user-pool-id and --cognito-client-id');
+  }
+  const sources = [cognitoGiven === 3, flags.jwksUrl !== undefined, flags.jwtKeyFile !== undefined].filter(Boolean).length;
+  if (sources !== 1) throw new UsageError('--auth jwt needs exactly one of: the Cognito settings, --jwks-url, --jwt-key-file');
+  return {
+    jwksUrl: flags.jwksUrl,
+    keyFile: flags.jwtKeyFile,
+    issuer: flags.jwtIssuer,
+    audience: flags.jwtAudience,
+    cognito: cognitoGiven === 3 ? { region: flags.cognitoRegion!, userPoolId: flags.cognitoUserPoolId!, clientId: flags.cognitoClientId! } : undefined,
+    clockSkewSeconds: Math.round(flags.jwtClockSkew / 1000),
+    jwksCooldownMs: 30_000,
+  };
 }
 
 function isLoopback(host: string): boolean {

@@ -1,11 +1,16 @@
 import { isPlainObject, type JsonObject } from './json-value.js';
 import type { Metadata } from './messages.js';
 
+/** Sets an own property, even one named `__proto__` (plain assignment would set the prototype). */
+function setOwn(target: JsonObject, key: string, value: JsonObject[string]): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 /** Metadata given at register: top-level `null` keys mean absent. */
 export function normalizeMetadata(given: Metadata | null | undefined): Metadata {
   const out: JsonObject = {};
   if (!given) return out;
-  for (const [k, v] of Object.entries(given)) if (v !== null) out[k] = v;
+  for (const [k, v] of Object.entries(given)) if (v !== null) setOwn(out, k, v);
   return out;
 }
 
@@ -22,11 +27,11 @@ export function mergeMetadata(current: Metadata, patch: Metadata): Metadata {
       const props: JsonObject = isPlainObject(current.properties) ? { ...current.properties } : {};
       for (const [pk, pv] of Object.entries(value)) {
         if (pv === null) delete props[pk];
-        else props[pk] = pv;
+        else setOwn(props, pk, pv);
       }
-      merged.properties = props;
+      setOwn(merged, 'properties', props);
     } else {
-      merged[key] = value;
+      setOwn(merged, key, value);
     }
   }
   return merged;

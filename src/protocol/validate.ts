@@ -5,9 +5,11 @@ import { clientSchemas, type ClientSchemas } from './schemas.js';
 import type { Limits } from './limits.js';
 import type { ClientMessage } from './messages.js';
 import { isPlainObject } from './json-value.js';
+import { compileFilters, type PeerPredicate } from './filters.js';
+import type { DiscoverMessage } from './messages.js';
 
 export type ParseResult =
-  | { readonly ok: true; readonly message: ClientMessage }
+  | { readonly ok: true; readonly message: ClientMessage; readonly filter?: PeerPredicate }
   | { readonly ok: false; readonly error: ProtocolError; readonly requestType?: string };
 
 export interface ValidatorOptions {
@@ -61,7 +63,14 @@ export class MessageValidator {
       const detail = isMissing(value, first?.path) ? 'required field is missing' : why;
       return { ok: false, requestType: type, error: protocolError('INVALID_MESSAGE', `${where}: ${detail}`) };
     }
-    return { ok: true, message: value as unknown as ClientMessage };
+    const message = value as unknown as ClientMessage;
+    if (message.type === 'discover_peers') {
+      // Operator objects are part of validation: a bad filter is INVALID_MESSAGE before anything else.
+      const compiled = compileFilters((message as DiscoverMessage).filters);
+      if (!compiled.ok) return { ok: false, requestType: type, error: compiled.error };
+      return { ok: true, message, filter: compiled.match };
+    }
+    return { ok: true, message };
   }
 }
 

@@ -1,5 +1,6 @@
 import { protocolError, StateUnavailableError, type ProtocolError } from '../protocol/error-codes.js';
 import type { ClientMessage } from '../protocol/messages.js';
+import type { PeerPredicate } from '../protocol/filters.js';
 import type { Connection, InboxItem } from './connection.js';
 import { errorFrame, PONG_FRAME } from './frames.js';
 import { handleDiscover } from './handlers/discover.js';
@@ -83,7 +84,7 @@ export class MessagePipeline {
     // Steps 3 and 4, route and deliver.
     let outcome: HandlerOutcome;
     try {
-      outcome = this.route(conn, msg);
+      outcome = this.route(conn, msg, parsed.filter);
     } catch (err) {
       outcome = Promise.reject(err);
     }
@@ -98,7 +99,7 @@ export class MessagePipeline {
   }
 
   /** Step 3, route: registration and identity checks, then the handler of the type. */
-  private route(conn: Connection, msg: ClientMessage): HandlerOutcome {
+  private route(conn: Connection, msg: ClientMessage, filter: PeerPredicate | undefined): HandlerOutcome {
     const { ctx } = this;
     if (msg.type === 'ping') {
       conn.send(PONG_FRAME);
@@ -115,7 +116,7 @@ export class MessagePipeline {
     }
     switch (msg.type) {
       case 'discover_peers':
-        return handleDiscover(ctx, conn, msg);
+        return handleDiscover(ctx, conn, filter!);
       case 'update_metadata':
         return handleUpdateMetadata(ctx, conn, msg);
       case 'leave':

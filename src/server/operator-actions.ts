@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { CloseCode } from '../protocol/close-codes.js';
 import type { ControlMessage, PeerRecord } from '../state/state-backend.js';
-import { hashSecret, newApiKey, randomSecret, safeEqual } from '../auth/secrets.js';
+import { randomSecret, safeEqual } from '../auth/secrets.js';
+import { newApiKeyRecord, newRoomRecord, publicKey } from '../admin/records.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { announceLeft } from './presence.js';
 import type { HttpReply } from './http-routes.js';
@@ -39,13 +40,10 @@ export class OperatorActions {
     if (expiresIn !== undefined && (typeof expiresIn !== 'number' || !(expiresIn > 0) || expiresIn * 1000 > MAX_ROOM_EXPIRY_MS)) {
       return { status: 400, body: { error: 'expires_in must be a number of seconds, at most 30 days' } };
     }
-    const token = randomSecret(24);
-    const now = Date.now();
-    const expiresAt = now + (typeof expiresIn === 'number' ? expiresIn * 1000 : this.ctx.options.roomExpiresMs);
-    const created = await this.ctx.state.createRoom({ roomId, tokenHash: hashSecret(token), createdAt: now, expiresAt });
-    if (!created) return { status: 409, body: { error: `room ${roomId} exists already` } };
-    this.ctx.log.info({ event: 'room_created', roomId, expiresAt }, 'room created');
-    return { status: 200, body: { room_id: roomId, token, expires_at: Math.floor(expiresAt / 1000) } };
+    const { record, token } = newRoomRecord(roomId, typeof expiresIn === 'number' ? expiresIn * 1000 : this.ctx.options.roomExpiresMs);
+    if (!(await this.ctx.state.createRoom(record))) return { status: 409, body: { error: `room ${roomId} exists already` } };
+    this.ctx.log.info({ event: 'room_created', roomId, expiresAt: record.expiresAt }, 'room created');
+    return { status: 200, body: { room_id: roomId, token, expires_at: Math.floor(record.expiresAt / 1000) } };
   }
 
   async deletePeer(peerId: string): Promise<HttpReply> {
@@ -77,19 +75,9 @@ export class OperatorActions {
     if (expiresIn !== undefined && expiresIn !== null && (typeof expiresIn !== 'number' || !(expiresIn > 0))) {
       return { status: 400, body: { error: 'expires_in must be a positive number of seconds' } };
     }
-    const { id, key, hash } = newApiKey();
-    const now = Date.now();
-    const record = {
-      id,
-      hash,
-      roomId,
-      name,
-      createdAt: now,
-      expiresAt: typeof expiresIn === 'number' ? now + expiresIn * 1000 : null,
-      revokedAt: null,
-    };
+    const { record, key } = newApiKeyRecord(roomId, name, typeof expiresIn === 'number' ? expiresIn : null);
     await this.ctx.state.putApiKey(record);
-    this.ctx.log.info({ event: 'api_key_created', keyId: id, roomId, name }, 'API key created');
+    this.ctx.log.info({ event: 'api_key_created', keyId: record.id, roomId, name }, 'API key created');
     return { status: 200, body: { ...publicKey(record), key } };
   }
 
@@ -128,15 +116,4 @@ export class OperatorActions {
 
 function bearer(req: IncomingMessage): string | null {
   return Authenticator.upgradeCredential({ headers: req.headers, url: '' } as IncomingMessage);
-}
-
-function publicKey(k: { id: string; roomId: string; name: string; createdAt: number; expiresAt: number | null; revokedAt: number | null }) {
-  return {
-    id: k.id,
-    room_id: k.roomId,
-    name: k.name,
-    created_at: Math.floor(k.createdAt / 1000),
-    expires_at: k.expiresAt === null ? null : Math.floor(k.expiresAt / 1000),
-    revoked_at: k.revokedAt === null ? null : Math.floor(k.revokedAt / 1000),
-  };
 }

@@ -23,7 +23,7 @@ class RecordingSink implements BusSink {
     this.controls.push(message);
   }
   instanceStats() {
-    return { connections: this.localPeers.size, peers: this.localPeers.size };
+    return { connections: this.localPeers.size, peers: this.localPeers.size, relayed: 0 };
   }
 }
 

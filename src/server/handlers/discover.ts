@@ -1,16 +1,13 @@
-import { compileFilters } from '../../protocol/filters.js';
-import type { DiscoverMessage } from '../../protocol/messages.js';
+import type { PeerPredicate } from '../../protocol/filters.js';
 import type { Connection } from '../connection.js';
 import { peerSummary } from '../frames.js';
 import type { HandlerResult, ServerContext } from '../server-context.js';
 
-/** discover_peers: the other peers of the sender's room that match the filters, in discovery order. */
-export async function handleDiscover(ctx: ServerContext, conn: Connection, msg: DiscoverMessage): Promise<HandlerResult> {
-  const filters = compileFilters(msg.filters);
-  if (!filters.ok) return filters.error;
+/** discover_peers: the other peers of the sender's room that match the (validated) filters, in discovery order. */
+export async function handleDiscover(ctx: ServerContext, conn: Connection, match: PeerPredicate): Promise<HandlerResult> {
   const me = conn.registration!;
   const peers = (await ctx.state.listRoom(me.roomId))
-    .filter((p) => p.peerId !== me.peerId && filters.match(p))
+    .filter((p) => p.peerId !== me.peerId && match(p))
     .map(peerSummary);
   conn.send(JSON.stringify({ type: 'peer_list', peers, count: peers.length }));
   return undefined;

@@ -140,6 +140,23 @@ export class RedisBackend implements StateBackend {
     this.registry.start();
   }
 
+  /** Connects for tools (keys, rooms) that use the store without being an instance. */
+  async open(): Promise<void> {
+    this.cmd.on('error', () => {});
+    try {
+      await this.connect(this.cmd);
+    } catch (err) {
+      this.cmd.disconnect();
+      throw new StateUnavailableError(`cannot reach Redis at ${redactUrl(this.options.url)}: ${errorText(err)}`, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.cmd.quit().catch(() => {});
+    this.cmd.disconnect();
+    this.sub.disconnect();
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     const reachable = this.healthy();

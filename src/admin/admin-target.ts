@@ -1,0 +1,116 @@
+import { RedisBackend } from '../state/redis/redis-backend.js';
+import { newApiKeyRecord, newRoomRecord, publicKey, type PublicApiKey } from './records.js';
+
+export type { PublicApiKey };
+
+export interface CreatedRoom {
+  room_id: string;
+  token: string;
+  expires_at: number;
+}
+
+/** Where key and room administration goes: a server's admin HTTP endpoints, or Redis directly. */
+export interface AdminTarget {
+  createApiKey(roomId: string, name: string, expiresInSeconds: number | null): Promise<PublicApiKey & { key: string }>;
+  listApiKeys(): Promise<PublicApiKey[]>;
+  /** False when there is no such key. */
+  revokeApiKey(id: string): Promise<boolean>;
+  createRoom(roomId: string | null, expiresInSeconds: number | null): Promise<CreatedRoom>;
+  close(): Promise<void>;
+}
+
+export class AdminError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** Through a running server: POST /admin/keys, GET /admin/keys, POST /admin/keys/revoke, POST /create-room. */
+export class HttpAdmin implements AdminTarget {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string | null,
+  ) {}
+
+  private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+    const url = new URL(path, this.baseUrl.replace(/^ws/, 'http'));
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: { 'content-type': 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(5000),
+      });
+    } catch (err) {
+      throw new AdminError(`cannot reach ${url.origin}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const parsed = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    if (res.status === 401) throw new AdminError(`${url.pathname}: not allowed (give --operator-token)`);
+    if (res.status >= 400 && res.status !== 404) throw new AdminError(`${url.pathname}: HTTP ${res.status} ${String(parsed.error ?? '')}`);
+    return { status: res.status, body: parsed };
+  }
+
+  async createApiKey(roomId: string, name: string, expiresIn: number | null) {
+    const r = await this.call('POST', '/admin/keys', { room_id: roomId, name, expires_in: expiresIn });
+    return r.body as unknown as PublicApiKey & { key: string };
+  }
+
+  async listApiKeys() {
+    return (await this.call('GET', '/admin/keys')).body.keys as PublicApiKey[];
+  }
+
+  async revokeApiKey(id: string) {
+    return (await this.call('POST', '/admin/keys/revoke', { id })).status === 200;
+  }
+
+  async createRoom(roomId: string | null, expiresIn: number | null) {
+    const r = await this.call('POST', '/create-room', { ...(roomId ? { room_id: roomId } : {}), ...(expiresIn ? { expires_in: expiresIn } : {}) });
+    if (r.status !== 200) throw new AdminError(String(r.body.error ?? `HTTP ${r.status}`));
+    return r.body as unknown as CreatedRoom;
+  }
+
+  async close() {}
+}
+
+/** Directly in the Redis that `serve --redis` instances share. */
+export class RedisAdmin implements AdminTarget {
+  private constructor(private readonly backend: RedisBackend) {}
+
+  static async open(url: string, prefix: string): Promise<RedisAdmin> {
+    const backend = new RedisBackend({ url, prefix, connectTimeoutMs: 3000 });
+    try {
+      await backend.open();
+    } catch (err) {
+      throw new AdminError(err instanceof Error ? err.message : String(err));
+    }
+    return new RedisAdmin(backend);
+  }
+
+  async createApiKey(roomId: string, name: string, expiresIn: number | null) {
+    const { record, key } = newApiKeyRecord(roomId, name, expiresIn);
+    await this.backend.putApiKey(record);
+    return { ...publicKey(record), key };
+  }
+
+  async listApiKeys() {
+    return (await this.backend.listApiKeys()).map(publicKey);
+  }
+
+  async revokeApiKey(id: string) {
+    return this.backend.revokeApiKey(id, Date.now());
+  }
+
+  async createRoom(roomId: string | null, expiresIn: number | null) {
+    const { record, token } = newRoomRecord(roomId, (expiresIn ?? 24 * 3600) * 1000);
+    if (!(await this.backend.createRoom(record))) throw new AdminError(`room ${record.roomId} exists already`);
+    return { room_id: record.roomId, token, expires_at: Math.floor(record.expiresAt / 1000) };
+  }
+
+  async close() {
+    await this.backend.close();
+  }
+}

@@ -1,0 +1,47 @@
+import { Command, Option } from 'commander';
+import { AdminError, HttpAdmin, RedisAdmin, type AdminTarget } from '../admin/admin-target.js';
+import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-backend.js';
+import { UsageError } from './usage-error.js';
+
+export interface AdminFlags {
+  redis?: string;
+  prefix: string;
+  url?: string;
+  operatorToken?: string;
+  json?: boolean;
+}
+
+/** --redis/--prefix (straight to the shared Redis) or --url/--operator-token (through a server's admin endpoints). */
+export function withAdminTarget(command: Command): Command {
+  return command
+    .addOption(new Option('--redis <url>', 'the Redis that serve --redis instances share').env('REDIS_URL'))
+    .addOption(new Option('--prefix <prefix>', 'prefix of the Redis keys').env('REDIS_PREFIX').default(DEFAULT_REDIS_OPTIONS.prefix))
+    .addOption(new Option('--url <url>', 'a server to go through instead of Redis (http://host:port, its admin port if it has one)').env('SLEAP_SIGNAL_URL'))
+    .addOption(new Option('--operator-token <token>', 'the server\'s operator token (with --url)').env('OPERATOR_TOKEN'))
+    .option('--json', 'print JSON');
+}
+
+export async function openAdminTarget(flags: AdminFlags): Promise<AdminTarget> {
+  if (flags.url !== undefined) {
+    if (!/^(https?|wss?):\/\//.test(flags.url)) throw new UsageError(`--url must be http(s)://host:port, got "${flags.url}"`);
+    return new HttpAdmin(flags.url, flags.operatorToken ?? null);
+  }
+  if (flags.redis !== undefined) {
+    if (!/^rediss?:\/\//.test(flags.redis)) throw new UsageError(`--redis must be a redis:// URL, got "${flags.redis}"`);
+    return RedisAdmin.open(flags.redis, flags.prefix);
+  }
+  throw new UsageError('say where: --redis URL (shared Redis) or --url http://host:port (a running server)');
+}
+
+/** Runs an admin action with its target opened and closed; AdminError exits with its code. */
+export async function withTarget<T>(flags: AdminFlags, action: (target: AdminTarget) => Promise<T>): Promise<T> {
+  const target = await openAdminTarget(flags);
+  try {
+    return await action(target);
+  } catch (err) {
+    if (err instanceof AdminError && err.exitCode === 2) throw new UsageError(err.message);
+    throw err;
+  } finally {
+    await target.close();
+  }
+}
