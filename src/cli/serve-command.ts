@@ -16,6 +16,7 @@ interface ServeFlags {
   port: number;
   host: string;
   redis?: string;
+  redisCluster?: string[];
   prefix: string;
   roomTtl: number;
   reapAfter: number;
@@ -41,6 +42,7 @@ interface ServeFlags {
   roomExpires: number;
   allowedOrigins?: string[];
   maxConnectionsPerIp: number;
+  trustProxy?: boolean;
   handshakeTimeout: number;
   metricsToken?: string;
   adminPort?: number;
@@ -57,6 +59,11 @@ export function serveCommand(): Command {
     .addOption(new Option('--port <port>', 'TCP port for WebSocket and HTTP (0: any free port)').env('PORT').argParser(parseInteger(0, 65535)).default(d.port))
     .addOption(new Option('--host <address>', 'address to listen on').env('HOST').default(d.host))
     .addOption(new Option('--redis <url>', 'share state with other instances through this Redis (redis://[:password@]host:port[/db])').env('REDIS_URL'))
+    .addOption(
+      new Option('--redis-cluster <nodes>', 'share state through this Redis Cluster (comma-separated host:port seed nodes)')
+        .env('REDIS_CLUSTER')
+        .argParser((v: string) => v.split(',').map((n) => n.trim()).filter(Boolean)),
+    )
     .addOption(new Option('--prefix <prefix>', 'prefix of every Redis key and channel').env('REDIS_PREFIX').default(DEFAULT_REDIS_OPTIONS.prefix))
     .addOption(new Option('--room-ttl <duration>', 'Redis: a room expires this long after its last use').env('ROOM_TTL').argParser(parseDuration).default(DEFAULT_REDIS_OPTIONS.roomTtlMs, '2h'))
     .addOption(new Option('--reap-after <duration>', 'Redis: an instance silent this long is dead and its peers are removed').env('REAP_AFTER').argParser(parseDuration).default(DEFAULT_REDIS_OPTIONS.reapAfterMs, '15s'))
@@ -92,6 +99,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--room-expires <duration>', 'lifetime of a created room when the request names none').env('ROOM_EXPIRES').argParser(parseDuration).default(d.roomExpiresMs, '24h'))
     .addOption(new Option('--allowed-origins <list>', 'comma-separated browser origins allowed to connect (clients without Origin always are)').env('ALLOWED_ORIGINS').argParser((v: string) => v.split(',').map((o) => o.trim()).filter(Boolean)))
     .addOption(new Option('--max-connections-per-ip <n>', 'open connections per remote address, 0 for no limit (close 1013 above)').env('MAX_CONNECTIONS_PER_IP').argParser(parseInteger(0)).default(d.maxConnectionsPerIp))
+    .addOption(new Option('--trust-proxy', 'behind a reverse proxy: count connections per address from X-Forwarded-For').env('TRUST_PROXY'))
     .addOption(new Option('--handshake-timeout <duration>', 'time for an HTTP request or upgrade to arrive complete').env('HANDSHAKE_TIMEOUT').argParser(parseDuration).default(d.handshakeTimeoutMs, '10s'))
     .addOption(new Option('--metrics-token <token>', 'bearer token required by GET /metrics').env('METRICS_TOKEN'))
     .addOption(new Option('--admin-port <port>', 'serve /metrics and the operator endpoints on this port only').env('ADMIN_PORT').argParser(parseInteger(0, 65535)))
@@ -108,10 +116,17 @@ async function runServe(flags: ServeFlags): Promise<void> {
   }
   const jwt = jwtConfig(flags);
   const logger = createLogger(flags.logLevel, flags.logFormat);
+  if (flags.redis !== undefined && flags.redisCluster !== undefined) throw new UsageError('give --redis or --redis-cluster, not both');
+  for (const node of flags.redisCluster ?? []) {
+    if (!/^\[?[\w.:-]+\]?:\d+$/.test(node)) throw new UsageError(`--redis-cluster nodes must be host:port, got "${node}"`);
+  }
+  const shared = { prefix: flags.prefix, roomTtlMs: flags.roomTtl, reapAfterMs: flags.reapAfter };
   const state = createStateBackend(
-    flags.redis === undefined
-      ? { kind: 'memory' }
-      : { kind: 'redis', url: flags.redis, prefix: flags.prefix, roomTtlMs: flags.roomTtl, reapAfterMs: flags.reapAfter },
+    flags.redisCluster !== undefined
+      ? { kind: 'redis', url: '', cluster: flags.redisCluster, ...shared }
+      : flags.redis !== undefined
+        ? { kind: 'redis', url: flags.redis, ...shared }
+        : { kind: 'memory' },
   );
   const server = new SignalingServer(
     {
@@ -130,6 +145,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
       roomExpiresMs: flags.roomExpires,
       allowedOrigins: flags.allowedOrigins ?? null,
       maxConnectionsPerIp: flags.maxConnectionsPerIp,
+      trustProxy: flags.trustProxy === true,
       handshakeTimeoutMs: flags.handshakeTimeout,
       metricsToken: flags.metricsToken ?? null,
       adminPort: flags.adminPort ?? null,

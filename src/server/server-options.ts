@@ -35,6 +35,8 @@ export interface ServerOptions {
   readonly allowedOrigins: readonly string[] | null;
   /** Open connections per remote address (0: no limit). */
   readonly maxConnectionsPerIp: number;
+  /** Behind a proxy: take the client address from the last X-Forwarded-For entry. */
+  readonly trustProxy: boolean;
   /** Time allowed for an HTTP request, upgrade included, to arrive complete. */
   readonly handshakeTimeoutMs: number;
   /** Bearer token required by GET /metrics; null leaves it open. */
@@ -62,6 +64,7 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   ownershipTtlMs: 2 * 3_600_000,
   allowedOrigins: null,
   maxConnectionsPerIp: 1000,
+  trustProxy: false,
   handshakeTimeoutMs: 10_000,
   metricsToken: null,
   adminPort: null,

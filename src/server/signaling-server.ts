@@ -222,7 +222,7 @@ export class SignalingServer implements BusSink {
     let identity: Identity | null = null;
     let refusal: { code: number; reason: string; metric: string } | null = null;
     const origin = req.headers.origin;
-    const remote = req.socket.remoteAddress ?? 'unknown';
+    const remote = this.remoteAddress(req);
     const allowed = this.options.allowedOrigins;
     if (origin !== undefined && allowed !== null && !allowed.includes(origin)) {
       refusal = { code: CloseCode.POLICY_VIOLATION, reason: 'origin not allowed', metric: 'origin' };
@@ -250,6 +250,15 @@ export class SignalingServer implements BusSink {
       }
       this.accept(ws, req, remote, identity);
     });
+  }
+
+  /** The client's address; behind a trusted proxy, the one the proxy saw (last X-Forwarded-For hop). */
+  private remoteAddress(req: IncomingMessage): string {
+    const direct = req.socket.remoteAddress ?? 'unknown';
+    if (!this.options.trustProxy) return direct;
+    const forwarded = req.headers['x-forwarded-for'];
+    const list = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? '')).split(',').map((a) => a.trim()).filter(Boolean);
+    return list.at(-1) ?? direct;
   }
 
   private accept(ws: WebSocket, req: IncomingMessage, remote: string, identity: Identity | null): void {

@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { BackendObserver, InstanceInfo, InstanceStats } from '../state-backend.js';
 import { serverOfConnection, type KeySpace } from './key-space.js';
 
 export interface InstanceRegistryDeps {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: KeySpace;
   readonly instance: InstanceInfo;
   readonly reapAfterMs: number;
@@ -49,8 +49,11 @@ export class InstanceRegistry {
     const last = this.lastBeat;
     const rate = last && now > last.at ? ((relayed - last.relayed) * 1000) / (now - last.at) : 0;
     this.lastBeat = { at: now, relayed };
-    const pipeline = redis.pipeline();
-    pipeline.hset(keys.server(instance.serverId), {
+    // Separate commands, not one pipeline: on Redis Cluster these keys live in different slots.
+    const server = keys.server(instance.serverId);
+    await run('heartbeat', () =>
+      Promise.all([
+        redis.hset(server, {
       host: instance.host,
       port: String(instance.port),
       version: instance.version,
@@ -58,24 +61,25 @@ export class InstanceRegistry {
       heartbeat_at: String(now),
       connections: String(connections),
       peers: String(peers),
-      relayed_total: String(relayed),
-      relay_rate: rate.toFixed(1),
-    });
-    pipeline.pexpire(keys.server(instance.serverId), reapAfterMs);
-    pipeline.pexpire(keys.serverPeers(instance.serverId), Math.max(roomTtlMs, reapAfterMs * 4));
-    pipeline.zadd(keys.servers, now, instance.serverId);
-    // The indexes outlive no one: stale rooms leave the index, and both expire with the last instance.
-    pipeline.zremrangebyscore(keys.rooms, '-inf', now - roomTtlMs);
-    pipeline.pexpire(keys.rooms, roomTtlMs);
-    pipeline.pexpire(keys.servers, Math.max(roomTtlMs, reapAfterMs * 4));
-    await run('heartbeat', () => pipeline.exec());
+          relayed_total: String(relayed),
+          relay_rate: rate.toFixed(1),
+        }),
+        redis.pexpire(server, reapAfterMs),
+        redis.pexpire(keys.serverPeers(instance.serverId), Math.max(roomTtlMs, reapAfterMs * 4)),
+        redis.zadd(keys.servers, now, instance.serverId),
+        // The indexes outlive no one: stale rooms leave the index, and both expire with the last instance.
+        redis.zremrangebyscore(keys.rooms, '-inf', now - roomTtlMs),
+        redis.pexpire(keys.rooms, roomTtlMs),
+        redis.pexpire(keys.servers, Math.max(roomTtlMs, reapAfterMs * 4)),
+      ]),
+    );
   }
 
   /** Removes this instance's own records on a clean stop. */
   async deregister(): Promise<void> {
     const { redis, keys, instance, run } = this.deps;
     await run('deregister', () =>
-      redis.pipeline().del(keys.server(instance.serverId), keys.serverPeers(instance.serverId)).zrem(keys.servers, instance.serverId).exec(),
+      Promise.all([redis.del(keys.server(instance.serverId), keys.serverPeers(instance.serverId)), redis.zrem(keys.servers, instance.serverId)]),
     );
   }
 
@@ -112,9 +116,7 @@ export class InstanceRegistry {
         const conn = await run('hget', () => redis.hget(keys.peer(peerId), 'conn'));
         if (conn && serverOfConnection(conn) === serverId) await this.deps.reapPeer(peerId, conn);
       }
-      await run('reap', () =>
-        redis.pipeline().del(keys.serverPeers(serverId), keys.reapLock(serverId)).zrem(keys.servers, serverId).exec(),
-      );
+      await run('reap', () => Promise.all([redis.del(keys.serverPeers(serverId), keys.reapLock(serverId)), redis.zrem(keys.servers, serverId)]));
       reaped.push(serverId);
     }
     return reaped;

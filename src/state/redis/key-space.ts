@@ -66,12 +66,16 @@ export class KeySpace {
   reapLock(serverId: string): string {
     return `${this.prefix}server:{s:${serverId}}:reaping`;
   }
-  /** Pub/sub channel of one instance: deliveries, presence events, control. */
+  /**
+   * Pub/sub channel of one instance: deliveries, presence events, control. Its hash tag puts it in
+   * the instance's slot, so that on Redis Cluster a sharded publish goes to one shard only.
+   */
   channel(serverId: string): string {
-    return `${this.prefix}bus:${serverId}`;
+    return `${this.channelPrefix}${serverId}}`;
   }
+  /** What scripts prepend to a server id (and close with `}`) to name its channel. */
   get channelPrefix(): string {
-    return `${this.prefix}bus:`;
+    return `${this.prefix}bus:{s:`;
   }
 }
 

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { createClients, serverMajorVersion, type RedisClient } from './redis-client.js';
 import { StateUnavailableError } from '../../protocol/error-codes.js';
 import type { PeerLeftReason } from '../../protocol/messages.js';
 import {
@@ -26,6 +26,8 @@ import { peerLeftFrame } from '../../server/frames.js';
 
 export interface RedisBackendOptions {
   readonly url: string;
+  /** Seed nodes (host:port) of a Redis Cluster; null for a standalone Redis at `url`. */
+  readonly cluster: readonly string[] | null;
   /** Prefix of every key and channel. */
   readonly prefix: string;
   /** A room's records expire this long after its last use. */
@@ -37,6 +39,7 @@ export interface RedisBackendOptions {
 }
 
 export const DEFAULT_REDIS_OPTIONS: Omit<RedisBackendOptions, 'url'> = Object.freeze({
+  cluster: null,
   prefix: 'sleap:',
   roomTtlMs: 2 * 3_600_000,
   reapAfterMs: 15_000,
@@ -76,8 +79,14 @@ export class RedisBackend implements StateBackend {
   readonly kind = 'redis' as const;
   readonly keys: KeySpace;
   readonly options: RedisBackendOptions;
-  private readonly cmd: Redis;
-  private readonly sub: Redis;
+  private readonly cmd: RedisClient;
+  private readonly sub: RedisClient;
+  /**
+   * How deliveries travel: `script` publishes inside the routing script (one round trip; standalone
+   * Redis, or a cluster older than 7 where PUBLISH is broadcast); `sharded` looks the target up, then
+   * SPUBLISHes to the channel's shard (Redis Cluster 7+).
+   */
+  private busMode: 'script' | 'sharded' = 'script';
   private readonly scripts: ScriptCommands;
   private observer: BackendObserver = NULL_OBSERVER;
   private sink: BusSink | null = null;
@@ -94,17 +103,10 @@ export class RedisBackend implements StateBackend {
   constructor(options: Partial<RedisBackendOptions> & { url: string }) {
     this.options = { ...DEFAULT_REDIS_OPTIONS, ...options };
     this.keys = new KeySpace(this.options.prefix);
-    const common: RedisOptions = {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: this.options.connectTimeoutMs,
-      commandTimeout: this.options.commandTimeoutMs,
-      retryStrategy: (times) => Math.min(100 * times, 1000),
-    };
-    this.cmd = new Redis(this.options.url, { ...common, connectionName: 'sleap-signal' });
+    const clients = createClients(this.options);
+    this.cmd = clients.cmd;
     // A dedicated subscriber connection, whose handler only decodes and hands over.
-    this.sub = new Redis(this.options.url, { ...common, connectionName: 'sleap-signal-sub', autoResubscribe: true });
+    this.sub = clients.sub;
     for (const [name, def] of Object.entries(SCRIPTS)) this.cmd.defineCommand(name, def);
     this.scripts = this.cmd as unknown as ScriptCommands;
   }
@@ -117,13 +119,22 @@ export class RedisBackend implements StateBackend {
     this.watch(this.sub, 'subscriber');
     try {
       await Promise.all([this.connect(this.cmd), this.connect(this.sub)]);
-      await this.sub.subscribe(this.keys.channel(instance.serverId));
+      if (this.options.cluster !== null) {
+        const major = await serverMajorVersion(this.cmd);
+        this.busMode = major >= 7 ? 'sharded' : 'script';
+        if (this.busMode === 'script') {
+          observer.event('warn', `Redis ${major} has no sharded pub/sub: using classic pub/sub, broadcast over the whole cluster`);
+        }
+      }
+      if (this.busMode === 'sharded') await this.sub.ssubscribe(this.keys.channel(instance.serverId));
+      else await this.sub.subscribe(this.keys.channel(instance.serverId));
     } catch (err) {
       this.cmd.disconnect();
       this.sub.disconnect();
       throw new StateUnavailableError(`cannot reach Redis at ${redactUrl(this.options.url)}: ${errorText(err)}`, { cause: err });
     }
-    this.sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.onBusMessage(message.toString('utf8')));
+    const onMessage = (_channel: Buffer, message: Buffer) => this.onBusMessage(message.toString('utf8'));
+    this.sub.on(this.busMode === 'sharded' ? 'smessageBuffer' : 'messageBuffer', onMessage);
     this.registry = new InstanceRegistry({
       redis: this.cmd,
       keys: this.keys,
@@ -162,6 +173,7 @@ export class RedisBackend implements StateBackend {
     const reachable = this.healthy();
     this.stopped = true;
     this.registry?.stop();
+    if (this.restoreTimer) clearTimeout(this.restoreTimer);
     if (reachable) {
       for (const { record } of [...this.owned.values()]) await this.unregister(record.peerId, record.connectionId).catch(() => {});
       await this.registry?.deregister().catch(() => {});
@@ -317,17 +329,24 @@ export class RedisBackend implements StateBackend {
   }
 
   async route(roomId: string, targetPeerId: string, frame: string): Promise<RouteResult> {
-    const reply = await this.run('route', () =>
+    const reply = this.busMode === 'script' ? await this.run('route', () =>
       this.scripts.sigRoute(this.keys.roomRoutes(roomId), targetPeerId, this.keys.channelPrefix, deliverEnvelope(targetPeerId, frame)),
-    );
+    ) : await this.routeSharded(roomId, targetPeerId, frame);
     const receivers = Number(reply[0]);
     if (receivers > 0) return 'delivered';
     if (receivers < 0) {
       const exists = await this.run('exists', () => this.cmd.exists(this.keys.peer(targetPeerId)));
       return exists ? 'not_in_room' : 'not_found';
     }
-    // Nobody listens on that instance's channel: it is gone. Clean its stale entry now.
-    await this.reapPeer(targetPeerId, String(reply[1]), roomId);
+    // Nobody listens on that instance's channel: it is gone; clean its stale entry now. On a cluster a
+    // subscriber also misses while its shard fails over: there, an instance whose heartbeat is still
+    // fresh counts as alive and the sender is told to retry instead.
+    const conn = String(reply[1]);
+    if (this.busMode === 'sharded') {
+      const alive = await this.run('exists', () => this.cmd.exists(this.keys.server(serverOfConnection(conn))));
+      if (alive) throw new StateUnavailableError('the target\'s instance is not receiving right now');
+    }
+    await this.reapPeer(targetPeerId, conn, roomId);
     return 'not_found';
   }
 
@@ -337,9 +356,29 @@ export class RedisBackend implements StateBackend {
       this.sink?.presence(roomId, aboutConnectionId, frame);
       return;
     }
-    await this.run('presence', () =>
-      this.scripts.sigPresence(this.keys.roomPresence(roomId), this.keys.channelPrefix, presenceEnvelope(roomId, aboutConnectionId, frame), ''),
+    await this.fanOutPresence(roomId, presenceEnvelope(roomId, aboutConnectionId, frame), '');
+  }
+
+  /** Publishes once to every instance with presence subscribers in the room, but `skipServer`. */
+  private async fanOutPresence(roomId: string, envelope: string, skipServer: string): Promise<void> {
+    if (this.busMode === 'script') {
+      await this.run('presence', () => this.scripts.sigPresence(this.keys.roomPresence(roomId), this.keys.channelPrefix, envelope, skipServer));
+      return;
+    }
+    const conns = await this.run('presence', () => this.cmd.hvals(this.keys.roomPresence(roomId)));
+    const servers = new Set(conns.map(serverOfConnection));
+    servers.delete(skipServer);
+    await Promise.all([...servers].map((s) => this.run('spublish', () => this.cmd.spublish(this.keys.channel(s), envelope))));
+  }
+
+  /** Cluster 7+: look the target up in its room's slot, then publish to its instance's shard. */
+  private async routeSharded(roomId: string, targetPeerId: string, frame: string): Promise<Reply> {
+    const conn = await this.run('route_lookup', () => this.cmd.hget(this.keys.roomRoutes(roomId), targetPeerId));
+    if (conn === null) return [-1];
+    const receivers = await this.run('spublish', () =>
+      this.cmd.spublish(this.keys.channel(serverOfConnection(conn)), deliverEnvelope(targetPeerId, frame)),
     );
+    return [Number(receivers), conn];
   }
 
   async sendControl(serverId: string, message: ControlMessage): Promise<void> {
@@ -347,16 +386,16 @@ export class RedisBackend implements StateBackend {
       this.sink?.control(message);
       return;
     }
-    await this.run('publish', () => this.cmd.publish(this.keys.channel(serverId), controlEnvelope(message)));
+    const channel = this.keys.channel(serverId);
+    const envelope = controlEnvelope(message);
+    await this.run('publish', () => (this.busMode === 'sharded' ? this.cmd.spublish(channel, envelope) : this.cmd.publish(channel, envelope)));
   }
 
   async census(): Promise<RoomCensus> {
     const rooms = await this.run('census', () => this.cmd.zrevrange(this.keys.rooms, 0, 9_999));
     if (rooms.length === 0) return { rooms: 0, sizes: [] };
-    const pipeline = this.cmd.pipeline();
-    for (const r of rooms) pipeline.hlen(this.keys.roomPeers(r));
-    const replies = await this.run('census', () => pipeline.exec());
-    const sizes = (replies ?? []).map(([, n]) => Number(n)).filter((n) => n > 0);
+    const counts = await this.run('census', () => this.batch(rooms.map((r) => () => this.cmd.hlen(this.keys.roomPeers(r)))));
+    const sizes = counts.filter((n) => n > 0);
     return { rooms: sizes.length, sizes };
   }
 
@@ -393,9 +432,14 @@ export class RedisBackend implements StateBackend {
   }
 
   async putApiKey(key: ApiKeyRecord): Promise<void> {
-    const pipeline = this.cmd.pipeline().set(this.keys.apiKey(key.id), JSON.stringify(key)).sadd(this.keys.apiKeys, key.id);
-    if (key.expiresAt !== null) pipeline.pexpireat(this.keys.apiKey(key.id), key.expiresAt + 86_400_000);
-    await this.run('put_api_key', () => pipeline.exec());
+    const keyName = this.keys.apiKey(key.id);
+    await this.run('put_api_key', async () => {
+      await this.cmd.set(keyName, JSON.stringify(key));
+      await Promise.all([
+        this.cmd.sadd(this.keys.apiKeys, key.id),
+        key.expiresAt !== null ? this.cmd.pexpireat(keyName, key.expiresAt + 86_400_000) : null,
+      ]);
+    });
   }
 
   async getApiKey(id: string): Promise<ApiKeyRecord | null> {
@@ -406,7 +450,7 @@ export class RedisBackend implements StateBackend {
   async listApiKeys(): Promise<ApiKeyRecord[]> {
     const ids = await this.run('list_api_keys', () => this.cmd.smembers(this.keys.apiKeys));
     if (ids.length === 0) return [];
-    const raws = await this.run('list_api_keys', () => this.cmd.mget(ids.map((id) => this.keys.apiKey(id))));
+    const raws = await this.run('list_api_keys', () => this.batch(ids.map((id) => () => this.cmd.get(this.keys.apiKey(id)))));
     const gone = ids.filter((_, i) => !raws[i]);
     if (gone.length > 0) await this.run('list_api_keys', () => this.cmd.srem(this.keys.apiKeys, ...gone));
     return raws
@@ -432,15 +476,30 @@ export class RedisBackend implements StateBackend {
     return Math.max(1, Math.ceil(this.options.roomTtlMs / 1000));
   }
 
-  /** Every Redis call goes through here: counted, and failures become StateUnavailableError. */
+  /**
+   * Every Redis call goes through here: counted, bounded in time (a command stuck in a cluster
+   * failover must not hold a connection's queue forever), and failures become StateUnavailableError.
+   */
   private async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
     this.observer.operation(name);
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await fn();
+      return await Promise.race([
+        fn(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`timed out after ${this.operationTimeoutMs} ms`)), this.operationTimeoutMs);
+        }),
+      ]);
     } catch (err) {
       this.observer.failure(name, err);
       throw err instanceof StateUnavailableError ? err : new StateUnavailableError(`Redis ${name} failed: ${errorText(err)}`, { cause: err });
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  private get operationTimeoutMs(): number {
+    return this.options.commandTimeoutMs * 2;
   }
 
   private async leaveRoom(roomId: string, peerId: string, connectionId: string): Promise<PeerRecord | null> {
@@ -455,7 +514,7 @@ export class RedisBackend implements StateBackend {
   /** Marks a room used in the room index (which expires with the last use of any room). */
   private touchRoom(roomId: string, now: number): Promise<unknown> {
     return this.run('touch_room', () =>
-      this.cmd.pipeline().zadd(this.keys.rooms, now, roomId).pexpire(this.keys.rooms, this.options.roomTtlMs).exec(),
+      Promise.all([this.cmd.zadd(this.keys.rooms, now, roomId), this.cmd.pexpire(this.keys.rooms, this.options.roomTtlMs)]),
     );
   }
 
@@ -497,9 +556,9 @@ export class RedisBackend implements StateBackend {
       for (const { record, reason } of flushed) {
         // This instance's subscribers heard it during the outage; tell the other instances now.
         const envelope = presenceEnvelope(record.roomId, record.connectionId, peerLeftFrame(record.peerId, reason));
-        this.run('presence', () =>
-          this.scripts.sigPresence(this.keys.roomPresence(record.roomId), this.keys.channelPrefix, envelope, this.serverId),
-        ).catch(() => this.observer.event('warn', 'could not announce a peer that left during the outage', { peerId: record.peerId }));
+        this.fanOutPresence(record.roomId, envelope, this.serverId).catch(() =>
+          this.observer.event('warn', 'could not announce a peer that left during the outage', { peerId: record.peerId }),
+        );
       }
     }, RESTORE_SETTLE_MS).unref();
   }
@@ -509,18 +568,18 @@ export class RedisBackend implements StateBackend {
     if (!this.healthy() || this.owned.size === 0) return;
     const ttl = this.roomTtlSeconds;
     const now = Date.now();
-    const pipeline = this.cmd.pipeline();
+    const work: (() => Promise<unknown>)[] = [];
     const rooms = new Set<string>();
     for (const { record } of this.owned.values()) {
-      pipeline.expire(this.keys.peer(record.peerId), ttl);
-      if (record.subject !== null) pipeline.expire(this.keys.peerOwner(record.peerId), ttl);
+      work.push(() => this.cmd.expire(this.keys.peer(record.peerId), ttl));
+      if (record.subject !== null) work.push(() => this.cmd.expire(this.keys.peerOwner(record.peerId), ttl));
       rooms.add(record.roomId);
     }
     for (const roomId of rooms) {
-      for (const key of this.keys.room(roomId)) pipeline.expire(key, ttl);
-      pipeline.zadd(this.keys.rooms, now, roomId);
+      for (const key of this.keys.room(roomId)) work.push(() => this.cmd.expire(key, ttl));
+      work.push(() => this.cmd.zadd(this.keys.rooms, now, roomId));
     }
-    await this.run('keepalive', () => pipeline.exec());
+    await this.run('keepalive', () => this.batch(work));
   }
 
   private onBusMessage(raw: string): void {
@@ -543,21 +602,45 @@ export class RedisBackend implements StateBackend {
     }
   }
 
-  private async connect(client: Redis): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        client.connect(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no connection within ${this.options.connectTimeoutMs} ms`)), this.options.connectTimeoutMs);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+  /** Runs commands in bounded parallel chunks (they pipeline on the wire; cluster-safe, unlike MULTI). */
+  private async batch<T>(work: (() => Promise<T>)[], chunk = 1000): Promise<T[]> {
+    const out: T[] = [];
+    for (let i = 0; i < work.length; i += chunk) out.push(...(await Promise.all(work.slice(i, i + chunk).map((w) => w()))));
+    return out;
   }
 
-  private watch(client: Redis, role: string): void {
+  /**
+   * Connects and waits for the client to be ready. Readiness is read from the client's status too,
+   * not only from connect()'s promise, which ioredis's Cluster sometimes leaves pending when it is
+   * ready already.
+   */
+  private connect(client: RedisClient): Promise<void> {
+    const timeoutMs = this.options.connectTimeoutMs;
+    return new Promise<void>((resolve, reject) => {
+      let lastError: unknown = null;
+      const done = (err?: Error) => {
+        clearInterval(poll);
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      };
+      const poll = setInterval(() => {
+        if (client.status === 'ready') done();
+      }, 25);
+      const timer = setTimeout(
+        () => done(new Error(`no connection within ${timeoutMs} ms${lastError ? ` (${errorText(lastError)})` : ''}`)),
+        timeoutMs,
+      );
+      client.connect().then(
+        () => done(),
+        (err: unknown) => {
+          lastError = err;
+        },
+      );
+    });
+  }
+
+  private watch(client: RedisClient, role: string): void {
     let errorsLogged = 0;
     client.on('error', (err: Error) => {
       // ioredis retries on its own; say so once per outage, not once per attempt.
@@ -570,13 +653,31 @@ export class RedisBackend implements StateBackend {
     });
     client.on('ready', () => {
       errorsLogged = 0;
-      if (this.stopped || !this.lost || this.instance === null) return;
-      if (this.cmd.status !== 'ready' || this.sub.status !== 'ready') return;
+      if (this.lost) this.scheduleRestore(0);
+    });
+    // Redis Cluster: a failover (a master gone, its replica promoted) may lose the latest writes
+    // without the client ever closing; write this instance's peers back once the topology settles.
+    client.on('-node', () => this.scheduleRestore(1000));
+    client.on('+node', () => this.scheduleRestore(1000));
+  }
+
+  private restoreTimer: NodeJS.Timeout | null = null;
+
+  private scheduleRestore(delayMs: number): void {
+    // Before start() has finished there is nothing of this instance to restore.
+    if (this.stopped || this.registry === null || this.restoreTimer !== null) return;
+    this.restoreTimer = setTimeout(() => {
+      this.restoreTimer = null;
+      if (this.stopped || this.cmd.status !== 'ready' || this.sub.status !== 'ready') {
+        if (!this.stopped) this.scheduleRestore(500);
+        return;
+      }
       this.lost = false;
       this.restoring ??= this.restore().finally(() => {
         this.restoring = null;
       });
-    });
+    }, delayMs);
+    this.restoreTimer.unref();
   }
 
   /**
@@ -591,20 +692,19 @@ export class RedisBackend implements StateBackend {
       const now = Date.now();
       const ttl = this.roomTtlSeconds;
       for (const { record, admin } of this.owned.values()) {
-        const pipeline = this.cmd.pipeline();
-        pipeline.hset(this.keys.peer(record.peerId), {
-          conn: record.connectionId,
-          room: record.roomId,
-          session: record.sessionToken,
-          subject: record.subject ?? '',
-          at: String(record.connectedAt),
-        });
-        pipeline.expire(this.keys.peer(record.peerId), ttl);
-        pipeline.sadd(this.keys.serverPeers(this.serverId), record.peerId);
-        pipeline.zadd(this.keys.rooms, now, record.roomId);
+        const peerKey = this.keys.peer(record.peerId);
         await this.run('restore', async () => {
           await Promise.all([
-            pipeline.exec(),
+            this.cmd.hset(peerKey, {
+              conn: record.connectionId,
+              room: record.roomId,
+              session: record.sessionToken,
+              subject: record.subject ?? '',
+              at: String(record.connectedAt),
+            }),
+            this.cmd.expire(peerKey, ttl),
+            this.cmd.sadd(this.keys.serverPeers(this.serverId), record.peerId),
+            this.cmd.zadd(this.keys.rooms, now, record.roomId),
             this.scripts.sigRestore(...this.keys.room(record.roomId), record.peerId, JSON.stringify(record), record.connectionId, record.presence ? '1' : '0', admin ? '1' : '0', now, ttl),
           ]);
         });
@@ -618,14 +718,7 @@ export class RedisBackend implements StateBackend {
     } catch (err) {
       this.observer.event('error', `restore after Redis outage failed, retrying: ${errorText(err)}`);
       this.lost = true;
-      setTimeout(() => {
-        if (!this.stopped && this.lost && this.cmd.status === 'ready' && this.sub.status === 'ready') {
-          this.lost = false;
-          this.restoring ??= this.restore().finally(() => {
-            this.restoring = null;
-          });
-        }
-      }, 500).unref();
+      this.scheduleRestore(500);
     }
   }
 }

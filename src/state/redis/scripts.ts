@@ -113,7 +113,7 @@ export const ROUTE = `
 ${SERVER_OF}
 local c = redis.call('HGET', KEYS[1], ARGV[1])
 if not c then return {-1} end
-return {redis.call('PUBLISH', ARGV[2] .. srv(c), ARGV[3]), c}
+return {redis.call('PUBLISH', ARGV[2] .. srv(c) .. '}', ARGV[3]), c}
 `;
 
 /**
@@ -128,7 +128,7 @@ for _, c in ipairs(redis.call('HVALS', KEYS[1])) do
   local s = srv(c)
   if not seen[s] and s ~= ARGV[3] then
     seen[s] = true
-    n = n + redis.call('PUBLISH', ARGV[1] .. s, ARGV[2])
+    n = n + redis.call('PUBLISH', ARGV[1] .. s .. '}', ARGV[2])
   end
 end
 return n

@@ -1,0 +1,66 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+
+/** A standalone Redis or a Redis Cluster: the backend uses what both offer. */
+export type RedisClient = Redis | Cluster;
+
+export interface ClientSettings {
+  /** redis:// URL of a standalone server (ignored with `cluster`). */
+  readonly url: string;
+  /** Seed nodes (host:port) of a Redis Cluster, or null for a standalone server. */
+  readonly cluster: readonly string[] | null;
+  readonly connectTimeoutMs: number;
+  readonly commandTimeoutMs: number;
+}
+
+/**
+ * The command and subscriber connections. Commands fail fast while disconnected (no offline
+ * queue: the server answers SERVICE_UNAVAILABLE rather than queueing); reconnects go on forever.
+ */
+export function createClients(settings: ClientSettings): { cmd: RedisClient; sub: RedisClient } {
+  const common: RedisOptions = {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: settings.connectTimeoutMs,
+    commandTimeout: settings.commandTimeoutMs,
+    retryStrategy: (times) => Math.min(100 * times, 1000),
+  };
+  if (settings.cluster === null) {
+    return {
+      cmd: new Redis(settings.url, { ...common, connectionName: 'sleap-signal' }),
+      sub: new Redis(settings.url, { ...common, connectionName: 'sleap-signal-sub', autoResubscribe: true }),
+    };
+  }
+  const nodes = settings.cluster.map(parseNode);
+  const clusterOptions = {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    enableAutoPipelining: true,
+    maxRedirections: 16,
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+    clusterRetryStrategy: (times: number) => Math.min(100 * times, 1000),
+    redisOptions: { ...common, lazyConnect: false },
+  };
+  return {
+    cmd: new Cluster(nodes, { ...clusterOptions, redisOptions: { ...clusterOptions.redisOptions, connectionName: 'sleap-signal' } }),
+    sub: new Cluster(nodes, {
+      ...clusterOptions,
+      shardedSubscribers: true,
+      redisOptions: { ...clusterOptions.redisOptions, connectionName: 'sleap-signal-sub' },
+    }),
+  };
+}
+
+function parseNode(node: string): { host: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(node.trim());
+  if (!m) throw new Error(`cluster node must be host:port, got "${node}"`);
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+/** Major version of the Redis server behind a client (from INFO server). */
+export async function serverMajorVersion(client: RedisClient): Promise<number> {
+  const info = client instanceof Cluster ? await client.nodes('master')[0]!.info('server') : await client.info('server');
+  const m = /redis_version:(\d+)/.exec(info);
+  return m ? Number(m[1]) : 0;
+}
