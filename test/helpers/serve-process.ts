@@ -22,6 +22,11 @@ export class ServeProcess {
     const rl = createInterface({ input: child.stdout! });
     child.stderr!.on('data', (d: Buffer) => proc.lines.push(d.toString()));
     proc.port = await new Promise<number>((resolve, reject) => {
+      const fail = reject;
+      reject = (err: Error) => {
+        child.kill('SIGKILL'); // a serve that did not start must not outlive the test
+        fail(err);
+      };
       const timer = setTimeout(() => reject(new Error(`serve did not start: ${proc.lines.join('\n')}`)), 15_000);
       child.once('exit', (code) => {
         clearTimeout(timer);
