@@ -128,7 +128,7 @@ export class MessagePipeline {
 
   private finish(conn: Connection, type: string, receivedAt: number, result: HandlerResult): void {
     if (result !== undefined) this.fail(conn, result, type);
-    this.ctx.metrics.messageLatency.observe({ type }, (performance.now() - receivedAt) / 1000);
+    this.ctx.metrics.handled(type, (performance.now() - receivedAt) / 1000);
   }
 
   private fail(conn: Connection, error: ProtocolError, requestType?: string): void {

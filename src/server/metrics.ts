@@ -15,6 +15,9 @@ export class ServerMetrics {
   readonly messageLatency: Histogram<'type'>;
   readonly redisOperations: Counter<'operation'>;
   readonly redisFailures: Counter;
+  /** Labelled children, made once per label value: the hot path must not hash labels per message. */
+  private readonly sentByType = new Map<string, Counter.Internal>();
+  private readonly latencyByType = new Map<string, Histogram.Internal<"type">>();
 
   constructor(census: () => Promise<RoomCensus>) {
     const registers = [this.registry];
@@ -90,5 +93,19 @@ export class ServerMetrics {
       help: 'Redis operations that failed',
       registers,
     });
+  }
+
+  /** Counts one message relayed to its target. */
+  sent(type: string): void {
+    let child = this.sentByType.get(type);
+    if (child === undefined) this.sentByType.set(type, (child = this.messagesSent.labels({ type })));
+    child.inc();
+  }
+
+  /** Records the server-side handling time of one message. */
+  handled(type: string, seconds: number): void {
+    let child = this.latencyByType.get(type);
+    if (child === undefined) this.latencyByType.set(type, (child = this.messageLatency.labels({ type })));
+    child.observe(seconds);
   }
 }

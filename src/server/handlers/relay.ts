@@ -68,7 +68,7 @@ function settle(
 ): HandlerResult {
   if (result === 'delivered') {
     ctx.relayCounter.value++;
-    ctx.metrics.messagesSent.inc({ type });
+    ctx.metrics.sent(type);
     return undefined;
   }
   if (droppableInCompat && ctx.options.compat === 'sleap-rtc') {
