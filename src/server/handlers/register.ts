@@ -29,14 +29,14 @@ export async function handleRegister(ctx: ServerContext, conn: Connection, msg: 
   if (metadataBytes(metadata) > limits.maxMetadataBytes) {
     return protocolError('INVALID_MESSAGE', `metadata: larger than ${limits.maxMetadataBytes} bytes as JSON`);
   }
-  // An API key names its room; anything else must.
-  if (msg.room_id == null && !(ctx.auth.enabled && msg.api_key != null)) {
-    return protocolError('INVALID_MESSAGE', 'room_id: required field is missing');
-  }
+  // An API key (in the message, or on the upgrade) names its room; anything else must.
+  const keyMayNameRoom = ctx.auth.enabled && (msg.api_key != null || conn.identity?.roomId != null);
+  if (msg.room_id == null && !keyMayNameRoom) return protocolError('INVALID_MESSAGE', 'room_id: required field is missing');
   const auth = await ctx.auth.forRegister(msg, conn.identity);
   if (!auth.ok) return auth.error;
   const identity = auth.identity;
-  const roomId = msg.room_id ?? identity?.roomId ?? '';
+  const roomId = msg.room_id ?? identity?.roomId ?? null;
+  if (roomId === null) return protocolError('INVALID_MESSAGE', 'room_id: required field is missing');
   if (identity?.roomId != null && identity.roomId !== roomId) {
     return protocolError('AUTH_FAILED', `this API key is bound to room ${identity.roomId}`);
   }
