@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import { CloseCode } from '../protocol/close-codes.js';
@@ -84,9 +85,9 @@ export class SignalingServer implements BusSink {
     const http = this.httpBackend();
     const separateAdmin = this.options.adminPort !== null;
     const main: RouteSet = { public: true, operator: !separateAdmin };
-    this.http = createServer((req, res) => void handleHttp(http, main, req, res));
-    this.http.headersTimeout = this.options.handshakeTimeoutMs;
-    this.http.requestTimeout = this.options.handshakeTimeoutMs;
+    this.http = createServer({ requestTimeout: this.options.handshakeTimeoutMs }, (req, res) => void handleHttp(http, main, req, res));
+    this.http.on('connection', (socket: Socket) => this.guardHandshake(socket));
+    this.http.on('request', (req: IncomingMessage) => this.handshakeDone(req.socket));
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head));
     this.adminHttp = separateAdmin ? createServer((req, res) => void handleHttp(http, { public: false, operator: true }, req, res)) : null;
     this.heartbeat = new Heartbeat(this.options.heartbeatIntervalMs, () => this.connections.values());
@@ -213,7 +214,25 @@ export class SignalingServer implements BusSink {
    * Upgrade checks, cheapest first: draining (HTTP 503), then after the handshake origin (1008),
    * per-address and total limits (1013), and a credential on the request (1008 when invalid).
    */
+  private readonly handshakeTimers = new WeakMap<Duplex, NodeJS.Timeout>();
+
+  /** A socket that has not sent a complete request (or upgrade) within the handshake timeout is cut (slowloris). */
+  private guardHandshake(socket: Socket): void {
+    const timer = setTimeout(() => {
+      this.metrics.connectionsFailed.inc({ reason: 'handshake_timeout' });
+      socket.destroy();
+    }, this.options.handshakeTimeoutMs);
+    timer.unref();
+    this.handshakeTimers.set(socket, timer);
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  private handshakeDone(socket: Duplex): void {
+    clearTimeout(this.handshakeTimers.get(socket));
+  }
+
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    this.handshakeDone(socket);
     if (this.phase !== 'running') {
       this.metrics.connectionsFailed.inc({ reason: 'draining' });
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
