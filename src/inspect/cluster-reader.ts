@@ -56,6 +56,8 @@ export interface PeerView {
 export interface RoomDetail extends RoomSummary {
   /** Every peer of the room, in discovery order. */
   readonly peerList: readonly PeerView[];
+  /** Set when the room was created ahead of use (`--rooms token`): its token record's times (Unix ms). */
+  readonly createdRoom: { readonly createdAt: number | null; readonly expiresAt: number | null } | null;
 }
 
 export interface PeerDetail extends PeerView {
@@ -104,8 +106,12 @@ export interface ListRoomsOptions {
   readonly includeEmpty?: boolean;
 }
 
-/** Rooms read per pipeline. */
-const ROOM_CHUNK = 2_000;
+/** Rooms read per pipeline (three commands each, one of them all the room's records). */
+const ROOM_CHUNK = 500;
+/** Rooms counted per pipeline (one HLEN each). */
+const SIZE_CHUNK = 2_000;
+/** Pipelines sent before waiting for their replies: Redis answers one while another is decoded. */
+const CHUNKS_IN_FLIGHT = 4;
 
 export class ClusterReader {
   constructor(
@@ -119,33 +125,48 @@ export class ClusterReader {
     const index = pairs(await this.redis.zrevrange(this.keys.rooms, 0, -1, 'WITHSCORES'));
     const rooms: RoomSummary[] = [];
     let truncated = false;
-    for (let start = 0; start < index.length; start += ROOM_CHUNK) {
-      const chunk = index.slice(start, start + ROOM_CHUNK);
-      const pipeline = this.redis.pipeline();
-      for (const [roomId] of chunk) {
-        pipeline.hvals(this.keys.roomPeers(roomId));
-        pipeline.hmget(this.keys.roomMeta(roomId), 'created_at', 'last_used', 'admin');
-        pipeline.pttl(this.keys.roomMeta(roomId));
-      }
-      const replies = await exec(pipeline);
-      for (let i = 0; i < chunk.length; i++) {
-        const [roomId, score] = chunk[i]!;
-        const records = (replies[i * 3] as string[]).map(parseRecord).filter((r): r is PeerRecord => r !== null);
-        const meta = replies[i * 3 + 1] as (string | null)[];
-        const pttl = replies[i * 3 + 2] as number;
-        if (records.length === 0 && (!options.includeEmpty || pttl === -2)) continue;
-        if (rooms.length >= limit) {
-          truncated = true;
-          break;
+    // Pipelines of ROOM_CHUNK rooms, CHUNKS_IN_FLIGHT at a time: the round trips grow with
+    // rooms / 2,000, and no reply is so large that the client holds it long.
+    const chunks: [string, string][][] = [];
+    for (let start = 0; start < index.length; start += ROOM_CHUNK) chunks.push(index.slice(start, start + ROOM_CHUNK));
+    for (let c = 0; c < chunks.length && !truncated; c += CHUNKS_IN_FLIGHT) {
+      const batch = chunks.slice(c, c + CHUNKS_IN_FLIGHT);
+      const replies = await Promise.all(batch.map((chunk) => this.readRoomChunk(chunk, options.includeEmpty === true)));
+      for (let b = 0; b < batch.length && !truncated; b++) {
+        const chunk = batch[b]!;
+        const reply = replies[b]!;
+        const per = options.includeEmpty ? 4 : 3;
+        for (let i = 0; i < chunk.length; i++) {
+          const [roomId, score] = chunk[i]!;
+          const records = (reply[i * per] as string[]).map(parseRecord).filter((r): r is PeerRecord => r !== null);
+          const meta = reply[i * per + 1] as (string | null)[];
+          const pttl = reply[i * per + 2] as number;
+          // Without peers a room is listed only with --all, while its records (or, for a created
+          // room, its token) have not expired.
+          if (records.length === 0 && (!options.includeEmpty || (pttl === -2 && reply[i * per + 3] === 0))) continue;
+          if (rooms.length >= limit) {
+            truncated = true;
+            break;
+          }
+          rooms.push(summary(roomId, records, meta, pttl, Number(score)));
         }
-        rooms.push(summary(roomId, records, meta, pttl, Number(score)));
       }
-      if (truncated) break;
     }
     return { indexed: index.length, rooms, truncated };
   }
 
-  /** One room and its peers, or null when the room has neither peers nor records. */
+  private readRoomChunk(chunk: readonly [string, string][], withToken: boolean): Promise<unknown[]> {
+    const pipeline = this.redis.pipeline();
+    for (const [roomId] of chunk) {
+      pipeline.hvals(this.keys.roomPeers(roomId));
+      pipeline.hmget(this.keys.roomMeta(roomId), 'created_at', 'last_used', 'admin');
+      pipeline.pttl(this.keys.roomMeta(roomId));
+      if (withToken) pipeline.exists(this.keys.roomToken(roomId));
+    }
+    return exec(pipeline);
+  }
+
+  /** One room and its peers, or null when the room has neither peers nor records (nor a token, for a created room). */
   async room(roomId: string): Promise<RoomDetail | null> {
     const pipeline = this.redis.pipeline();
     pipeline.hgetall(this.keys.roomPeers(roomId));
@@ -153,23 +174,27 @@ export class ClusterReader {
     pipeline.hmget(this.keys.roomMeta(roomId), 'created_at', 'last_used', 'admin');
     pipeline.pttl(this.keys.roomMeta(roomId));
     pipeline.zscore(this.keys.rooms, roomId);
-    const [rawPeers, routes, meta, pttl, score] = (await exec(pipeline)) as [
+    // Only the times of a created room's token record: never its hash.
+    pipeline.hmget(this.keys.roomToken(roomId), 'created_at', 'expires_at');
+    const [rawPeers, routes, meta, pttl, score, token] = (await exec(pipeline)) as [
       Record<string, string>,
       Record<string, string>,
       (string | null)[],
       number,
       string | null,
+      (string | null)[],
     ];
     const records = Object.values(rawPeers)
       .map(parseRecord)
       .filter((r): r is PeerRecord => r !== null)
       .sort(discoveryOrder);
-    if (records.length === 0 && pttl === -2) return null;
+    const createdRoom = token[0] || token[1] ? { createdAt: num(token[0]), expiresAt: num(token[1]) } : null;
+    if (records.length === 0 && pttl === -2 && createdRoom === null) return null;
     const base = summary(roomId, records, meta, pttl, score === null ? Number.NaN : Number(score));
     const serverIds = new Set(records.map((r) => serverOf(r, routes[r.peerId])));
     const servers = await this.servers([...serverIds]);
     const peerList = records.map((r) => peerView(r, routes[r.peerId], base.admin, servers.get(serverOf(r, routes[r.peerId]))!.status));
-    return { ...base, peerList };
+    return { ...base, peerList, createdRoom };
   }
 
   /** Everything known about one peer, or null when no room holds it. */
@@ -206,17 +231,25 @@ export class ClusterReader {
     let rooms = 0;
     let peers = 0;
     let largestRoom: ClusterStats['largestRoom'] = null;
-    for (let start = 0; start < index.length; start += ROOM_CHUNK) {
-      const chunk = index.slice(start, start + ROOM_CHUNK);
-      const pipeline = this.redis.pipeline();
-      for (const roomId of chunk) pipeline.hlen(this.keys.roomPeers(roomId));
-      const sizes = (await exec(pipeline)) as number[];
-      sizes.forEach((n, i) => {
-        if (n <= 0) return;
-        rooms++;
-        peers += n;
-        if (largestRoom === null || n > largestRoom.peers) largestRoom = { roomId: chunk[i]!, peers: n };
-      });
+    const chunks: string[][] = [];
+    for (let start = 0; start < index.length; start += SIZE_CHUNK) chunks.push(index.slice(start, start + SIZE_CHUNK));
+    for (let c = 0; c < chunks.length; c += CHUNKS_IN_FLIGHT) {
+      const batch = chunks.slice(c, c + CHUNKS_IN_FLIGHT);
+      const replies = await Promise.all(
+        batch.map((chunk) => {
+          const pipeline = this.redis.pipeline();
+          for (const roomId of chunk) pipeline.hlen(this.keys.roomPeers(roomId));
+          return exec(pipeline) as Promise<number[]>;
+        }),
+      );
+      batch.forEach((chunk, b) =>
+        replies[b]!.forEach((n, i) => {
+          if (n <= 0) return;
+          rooms++;
+          peers += n;
+          if (largestRoom === null || n > largestRoom.peers) largestRoom = { roomId: chunk[i]!, peers: n };
+        }),
+      );
     }
     const instances = { live: 0, late: 0, dead: 0 };
     let connections = 0;

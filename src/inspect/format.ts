@@ -1,6 +1,7 @@
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
 import type { JsonObject, JsonValue } from '../protocol/json-value.js';
 import type { InstanceStatus } from './cluster-reader.js';
+import { clean } from './columns.js';
 
 /** Where output goes, as far as colour and redrawing care. */
 export interface OutputStream {
@@ -65,18 +66,18 @@ export function formatAgo(at: number | null, now: number): string {
 
 /** "worker 2, client 1". */
 export function formatRoles(roles: Readonly<Record<string, number>>): string {
-  const parts = Object.entries(roles).map(([role, n]) => `${role || '(none)'} ${n}`);
+  const parts = Object.entries(roles).map(([role, n]) => `${clean(role) || '(none)'} ${n}`);
   return parts.length > 0 ? parts.join(', ') : '-';
 }
 
 /** "gpu=a100, vram=24", cut at `max` characters. */
 export function formatProperties(properties: Readonly<JsonObject>, max = 48): string {
-  const parts = Object.entries(properties).map(([k, v]) => `${k}=${scalar(v)}`);
+  const parts = Object.entries(properties).map(([k, v]) => `${clean(k)}=${clean(scalar(v))}`);
   return parts.length > 0 ? truncate(parts.join(', '), max) : '-';
 }
 
 export function formatTags(tags: readonly string[], max = 32): string {
-  return tags.length > 0 ? truncate(tags.join(', '), max) : '-';
+  return tags.length > 0 ? truncate(clean(tags.join(', ')), max) : '-';
 }
 
 /** 1,234,567 */

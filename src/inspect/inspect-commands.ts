@@ -1,6 +1,291 @@
-import type { Command } from 'commander';
+import { withTarget, type AdminFlags } from '../cli/admin-options.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Redis } from 'ioredis';
+import { parseDuration, parseInteger } from '../cli/option-parsers.js';
+import { UsageError } from '../cli/usage-error.js';
+import { compileFilters } from '../protocol/filters.js';
+import { KeySpace } from '../state/redis/key-space.js';
+import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-backend.js';
+import { ClusterReader, type PeerView } from './cluster-reader.js';
+import { NotFoundError } from './errors.js';
+import { colorLevel, styles, type Styles } from './format.js';
+import {
+  kickJson,
+  peerDetailJson,
+  renderJson,
+  roomDeleteJson,
+  roomJson,
+  roomsJson,
+  serversJson,
+  statsJson,
+  type RoomFilter,
+} from './json-output.js';
+import { DEFAULT_KICK_REASON, OperatorActions } from './operator-actions.js';
+import { closeRedis, connectRedis, RedisUnreachableError } from './redis-connection.js';
+import { kickText, peerTable, roomDeleteText, roomsTable, roomTable, serversTable, statsTable } from './tables.js';
+import { watch } from './watch.js';
 
-/** The operator commands that read the Redis keys (rooms, room, peer, servers, stats, kick). */
+interface ConnectionFlags {
+  redis?: string;
+  prefix: string;
+  timeout: number;
+  json?: boolean;
+}
+
+interface WatchFlags {
+  /** Milliseconds between redraws, when watching. */
+  watch?: number;
+}
+
+interface RoomsFlags extends ConnectionFlags, WatchFlags {
+  limit?: number;
+  all?: boolean;
+}
+
+interface RoomFlags extends ConnectionFlags, WatchFlags {
+  role?: string;
+  tag?: string[];
+}
+
+interface KickFlags extends ConnectionFlags {
+  reason: string;
+}
+
+/** Everything a command run needs: the client, the key layout, how to print. */
+interface Session {
+  readonly redis: Redis;
+  readonly keys: KeySpace;
+  readonly reader: ClusterReader;
+  readonly styles: Styles;
+}
+
+const DEFAULT_WATCH_SECONDS = '2';
+/** Longest close reason a WebSocket close frame can carry. */
+const MAX_REASON_BYTES = 123;
+
+/** The operator commands that read the Redis keys of `serve --redis` (rooms, room, peer, servers, stats, kick). */
 export function inspectCommands(): Command[] {
-  return [];
+  return [roomsCommand(), roomCommand(), peerCommand(), serversCommand(), statsCommand(), kickCommand()];
+}
+
+function roomsCommand(): Command {
+  return watchable(
+    connection(new Command('rooms'))
+      .description('list active rooms: peer count, peers by role, age, expiry (most recently used first)')
+      .addOption(new Option('--limit <n>', 'show only the N most recently used rooms').argParser(parseInteger(1)))
+      .option('--all', 'also list rooms without peers whose records have not expired yet'),
+  ).action(async (flags: RoomsFlags) => {
+    await run(flags, async (s) => {
+      const read = async () => {
+        const listing = await s.reader.listRooms({ limit: flags.limit, includeEmpty: flags.all === true });
+        const now = Date.now();
+        return flags.json ? renderJson(roomsJson(listing, now), flags.watch !== undefined) : roomsTable(listing, now, s.styles);
+      };
+      await show(read, flags, s);
+    });
+  });
+}
+
+function roomCommand(): Command {
+  const command = watchable(
+    connection(new Command('room'))
+      .description('show one room: its peers with role, tags, properties, instance and connected time ("room delete ROOM_ID" removes it)')
+      .argument('<room_id>', 'the room to show')
+      .addOption(new Option('--role <role>', 'only peers with this role'))
+      .addOption(new Option('--tag <tag>', 'only peers with this tag (repeat: any of them)').argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v])),
+  )
+    .helpCommand(false)
+    .action(async (roomId: string, flags: RoomFlags) => {
+      const filter: RoomFilter = { role: flags.role ?? null, tags: flags.tag ?? [] };
+      const compiled = compileFilters({ role: filter.role, tags: [...filter.tags] });
+      if (!compiled.ok) throw new UsageError(compiled.error.message);
+      await run(flags, async (s) => {
+        const read = async () => {
+          const room = await s.reader.room(roomId);
+          if (room === null) throw new NotFoundError(`room "${roomId}" not found`);
+          const peers: PeerView[] = room.peerList.filter(compiled.match);
+          const now = Date.now();
+          return flags.json ? renderJson(roomJson(room, peers, filter, now), flags.watch !== undefined) : roomTable(room, peers, filter, now, s.styles);
+        };
+        await show(read, flags, s);
+      });
+    });
+  command.addCommand(roomDeleteCommand());
+  command.addCommand(roomCreateCommand());
+  return command;
+}
+
+/** `room create`: a room for `--rooms token`, its token printed once. */
+function roomCreateCommand(): Command {
+  return new Command('create')
+    .description('create a room for --rooms token and print its token once (through --redis, or a server\'s --url)')
+    .argument('[room_id]', 'the room id (default: a generated one)')
+    .option('--expires <duration>', 'lifetime of the room (default 24h)', parseDuration)
+    .addOption(new Option('--url <url>', 'a server to go through instead of Redis (http://host:port)').env('SLEAP_SIGNAL_URL'))
+    .addOption(new Option('--operator-token <token>', 'the server\'s operator token (with --url)').env('OPERATOR_TOKEN'))
+    .addHelpText('after', '\nAlso takes the connection options of "room": --redis (env: REDIS_URL), --prefix (env: REDIS_PREFIX), --json.')
+    .helpOption('-h, --help', 'show help for this command')
+    .exitOverride()
+    .action(async (roomId: string | undefined, _own: unknown, command: Command) => {
+      const flags = command.optsWithGlobals<AdminFlags & { expires?: number }>();
+      const created = await withTarget(flags, (t) => t.createRoom(roomId ?? null, flags.expires === undefined ? null : Math.ceil(flags.expires / 1000)));
+      if (flags.json) write(`${JSON.stringify(created, null, 2)}\n`);
+      else write(`room ${created.room_id}, token ${created.token}, expires ${new Date(created.expires_at * 1000).toISOString().replace('.000Z', 'Z')}\n`);
+    });
+}
+
+function roomDeleteCommand(): Command {
+  return new Command('delete')
+    .description('remove every peer of a room (each instance closes its connections with 1000) and the room itself')
+    .argument('<room_id>', 'the room to delete')
+    .addOption(reasonOption())
+    .addHelpText('after', '\nAlso takes the connection options of "room": --redis (env: REDIS_URL), --prefix (env: REDIS_PREFIX), --timeout, --json.')
+    .helpOption('-h, --help', 'show help for this command')
+    .exitOverride()
+    .action(async (roomId: string, _own: unknown, command: Command) => {
+      // --redis, --prefix, --timeout and --json are the parent's options (commander gives them to `room`).
+      const flags = command.optsWithGlobals<RoomFlags & KickFlags>();
+      if (flags.watch !== undefined || flags.role !== undefined || flags.tag !== undefined) {
+        throw new UsageError('room delete takes no --watch, --role or --tag');
+      }
+      await run(flags, async (s) => {
+        const result = await new OperatorActions(s.redis, s.keys).deleteRoom(roomId, flags.reason);
+        write(flags.json ? renderJson(roomDeleteJson(result, Date.now())) : roomDeleteText(result, s.styles));
+      });
+    });
+}
+
+function peerCommand(): Command {
+  return connection(new Command('peer'))
+    .description('show everything known about one peer: room, role, full metadata, instance, connected since')
+    .argument('<peer_id>', 'the peer to show')
+    .action(async (peerId: string, flags: ConnectionFlags) => {
+      await run(flags, async (s) => {
+        const peer = await s.reader.peer(peerId);
+        if (peer === null) throw new NotFoundError(`peer "${peerId}" not found`);
+        const now = Date.now();
+        write(flags.json ? renderJson(peerDetailJson(peer, now)) : peerTable(peer, now, s.styles));
+      });
+    });
+}
+
+function serversCommand(): Command {
+  return watchable(
+    connection(new Command('servers')).description(
+      'list instances: address, connections, peers, version, uptime, last heartbeat; lapsed ones show as dead until reaped',
+    ),
+  ).action(async (flags: ConnectionFlags & WatchFlags) => {
+    await run(flags, async (s) => {
+      const read = async () => {
+        const servers = await s.reader.listServers();
+        const now = Date.now();
+        return flags.json ? renderJson(serversJson(servers, now), flags.watch !== undefined) : serversTable(servers, now, s.styles);
+      };
+      await show(read, flags, s);
+    });
+  });
+}
+
+function statsCommand(): Command {
+  return watchable(
+    connection(new Command('stats')).description('one summary of the cluster: instances, connections, rooms, peers, messages relayed per second'),
+  ).action(async (flags: ConnectionFlags & WatchFlags) => {
+    await run(flags, async (s) => {
+      const read = async () => {
+        const stats = await s.reader.stats();
+        return flags.json ? renderJson(statsJson(stats, Date.now()), flags.watch !== undefined) : statsTable(stats, s.styles);
+      };
+      await show(read, flags, s);
+    });
+  });
+}
+
+function kickCommand(): Command {
+  return connection(new Command('kick'))
+    .description('remove a peer: its instance closes the connection (1000) and its room hears peer_left "kicked"')
+    .argument('<peer_id>', 'the peer to remove')
+    .addOption(reasonOption())
+    .action(async (peerId: string, flags: KickFlags) => {
+      await run(flags, async (s) => {
+        const result = await new OperatorActions(s.redis, s.keys).kick(peerId, flags.reason);
+        write(flags.json ? renderJson(kickJson(result, Date.now())) : kickText(result, s.styles));
+      });
+    });
+}
+
+// ---- shared options
+
+function connection(command: Command): Command {
+  return command
+    .addOption(new Option('--redis <url>', 'the Redis the instances share (redis://[:password@]host:port[/db])').env('REDIS_URL'))
+    .addOption(new Option('--prefix <prefix>', 'prefix of every Redis key and channel (as given to serve)').env('REDIS_PREFIX').default(DEFAULT_REDIS_OPTIONS.prefix))
+    .addOption(new Option('--timeout <duration>', 'give up when Redis does not accept the connection within this').argParser(parseDuration).default(3000, '3s'))
+    .option('--json', 'print JSON with stable fields (documented in the README) instead of a table');
+}
+
+function watchable(command: Command): Command {
+  return command.addOption(
+    new Option('--watch [seconds]', 'redraw every SECONDS until Ctrl-C; with --json, one document per line')
+      .preset(DEFAULT_WATCH_SECONDS)
+      .argParser(parseWatchInterval),
+  );
+}
+
+function reasonOption(): Option {
+  return new Option('--reason <text>', 'close reason the client gets').default(DEFAULT_KICK_REASON).argParser((value: string) => {
+    if (Buffer.byteLength(value, 'utf8') > MAX_REASON_BYTES) throw new InvalidArgumentError(`at most ${MAX_REASON_BYTES} bytes (a WebSocket close reason)`);
+    return value;
+  });
+}
+
+/** Seconds ("5", "0.5") or a duration ("500ms", "1m"); returns milliseconds. */
+function parseWatchInterval(value: string): number {
+  const ms = parseDuration(value);
+  if (ms < 100) throw new InvalidArgumentError(`expected at least 0.1 seconds, got "${value}"`);
+  return ms;
+}
+
+// ---- running a command
+
+async function run(flags: ConnectionFlags & WatchFlags, body: (s: Session) => Promise<void>): Promise<void> {
+  const url = flags.redis;
+  if (url === undefined || url === '') throw new UsageError('no Redis to read: give --redis <url> or set REDIS_URL');
+  if (!/^rediss?:\/\//.test(url)) throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${url}"`);
+  const redis = await connectRedis({ url, connectTimeoutMs: flags.timeout, reconnect: flags.watch !== undefined });
+  const keys = new KeySpace(flags.prefix);
+  try {
+    await body({ redis, keys, reader: new ClusterReader(redis, keys), styles: styles(colorLevel(process.stdout)) });
+  } catch (err) {
+    if (err instanceof NotFoundError || err instanceof UsageError || err instanceof RedisUnreachableError) throw err;
+    throw new Error(`Redis request failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  } finally {
+    await closeRedis(redis);
+  }
+}
+
+/** Prints one frame, or keeps redrawing with --watch until Ctrl-C. */
+async function show(read: () => Promise<string>, flags: WatchFlags & { json?: boolean }, s: Session): Promise<void> {
+  if (flags.watch === undefined) {
+    write(await read());
+    return;
+  }
+  const frame = async () => {
+    // Between frames the connection may have dropped; ioredis reconnects every second meanwhile.
+    if (s.redis.status !== 'ready') throw new Error('lost the connection to Redis; reconnecting');
+    return read();
+  };
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await watch(frame, { intervalMs: flags.watch, out: process.stdout, err: process.stderr, json: flags.json === true, styles: s.styles, signal: stop.signal });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function write(text: string): void {
+  process.stdout.write(text);
 }

@@ -67,6 +67,8 @@ export function roomJson(room: RoomDetail, peers: readonly PeerView[], filter: R
   return {
     ...header(now),
     ...roomSummaryJson(room, now),
+    created_room:
+      room.createdRoom === null ? null : { created_at: isoTime(room.createdRoom.createdAt), expires_at: isoTime(room.createdRoom.expiresAt) },
     filters: { role: filter.role, tags: [...filter.tags] },
     count: peers.length,
     peer_list: peers.map((p) => peerJson(p, now)),

@@ -65,7 +65,11 @@ interface Target {
  * Redis: with the same scripts the instances use, the shared records go first (so a dead owner
  * cannot keep them), the room's presence subscribers are told `kicked`, and the instance holding
  * each connection is told on its bus channel to close it (1000), which it does without
- * announcing the leave a second time.
+ * announcing the leave a second time. Deleting a room also removes its token record (a room
+ * created ahead of use) and, once no peer is left, its other records and index entry.
+ *
+ * Standalone Redis only: on Redis Cluster the instances use sharded pub/sub, which these PUBLISHes
+ * would not reach.
  */
 export class OperatorActions {
   private readonly scripts: ScriptCommands;
@@ -107,16 +111,17 @@ export class OperatorActions {
     let seen = false;
     // Peers that join while the room is being deleted are removed too, within a few rounds.
     for (let round = 0; round < 3; round++) {
-      const [routes, presence, pttl] = (await exec(
+      const [routes, presence, pttl, token] = (await exec(
         this.redis
           .pipeline()
           .hgetall(this.keys.roomRoutes(roomId))
           .hvals(this.keys.roomPresence(roomId))
-          .pttl(this.keys.roomMeta(roomId)),
-      )) as [Record<string, string>, string[], number];
+          .pttl(this.keys.roomMeta(roomId))
+          .exists(this.keys.roomToken(roomId)),
+      )) as [Record<string, string>, string[], number, number];
       const targets = Object.entries(routes).map(([peerId, connectionId]) => ({ peerId, connectionId }));
       if (targets.length === 0) {
-        if (!seen && pttl === -2) throw new NotFoundError(`room "${roomId}" not found`);
+        if (!seen && pttl === -2 && token === 0) throw new NotFoundError(`room "${roomId}" not found`);
         break;
       }
       seen = true;
@@ -136,7 +141,9 @@ export class OperatorActions {
         kicked.push({ ...t, roomId, serverId: serverOfConnection(t.connectionId), reason, instanceNotified: Number(orders[i]) > 0 }),
       );
     }
-    // A room with records but no peer left has nothing to close, only records to drop.
+    // A created room's token goes with it, as with the service's delete-peers-and-room; the
+    // other records go if no peer joined meanwhile.
+    await this.redis.del(this.keys.roomToken(roomId));
     const dropped = (await this.scripts.sigInspectDropRoom(...this.keys.room(roomId))) === 1;
     if (dropped) await this.redis.zrem(this.keys.rooms, roomId);
     return { roomId, peers: kicked, roomRemoved: dropped };

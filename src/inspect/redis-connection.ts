@@ -33,11 +33,17 @@ export async function connectRedis(options: InspectConnectOptions): Promise<Redi
     connectTimeout: options.connectTimeoutMs,
     commandTimeout: Math.max(5_000, options.connectTimeoutMs),
     connectionName: 'sleap-signal-inspect',
+    // A socket that never connected is not kept for ioredis's default 2 s before the process may exit.
+    disconnectTimeout: 100,
     // No retry until the first connection succeeded; then (in watch mode) every second.
     retryStrategy: () => (connectedOnce && options.reconnect ? 1000 : null),
   });
-  // Errors surface through the promises of the commands; without a listener ioredis would print them.
-  redis.on('error', () => {});
+  // Errors surface through the promises of the commands; without a listener ioredis would print
+  // them. The last one explains a failed connection better than ioredis's "Connection is closed".
+  let lastError: unknown = null;
+  redis.on('error', (err: unknown) => {
+    lastError = err;
+  });
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -48,8 +54,9 @@ export async function connectRedis(options: InspectConnectOptions): Promise<Redi
     ]);
     connectedOnce = true;
   } catch (err) {
-    redis.disconnect();
-    throw new RedisUnreachableError(`cannot reach Redis at ${redactUrl(options.url)}: ${describeError(err)}`, { cause: err });
+    if (redis.status !== 'end') redis.disconnect();
+    const cause = lastError ?? err;
+    throw new RedisUnreachableError(`cannot reach Redis at ${redactUrl(options.url)}: ${describeError(cause)}`, { cause });
   } finally {
     clearTimeout(timer);
   }

@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { clean, cleanJson, layoutColumns, type Align } from './columns.js';
 import type { ClusterStats, PeerDetail, PeerView, RoomDetail, RoomListing, ServerView } from './cluster-reader.js';
 import {
   formatAgo,
@@ -34,15 +35,27 @@ const NO_BORDERS = {
   middle: '  ',
 };
 
-type Align = 'left' | 'right';
+/** Lists longer than this are laid out by columns.ts: cli-table3's layout is quadratic in rows. */
+export const CLI_TABLE_MAX_ROWS = 200;
 
-function grid(head: readonly string[], rows: readonly string[][], st: Styles, aligns: readonly Align[] = []): string {
+/** A list with a header row, in columns; `engine` is for tests (the default picks by size). */
+export function grid(
+  head: readonly string[],
+  rows: readonly string[][],
+  st: Styles,
+  aligns: readonly Align[] = [],
+  engine: 'auto' | 'cli-table3' | 'columns' = 'auto',
+): string {
+  const colAligns = head.map((_, i) => aligns[i] ?? 'left');
+  if (engine === 'columns' || (engine === 'auto' && rows.length > CLI_TABLE_MAX_ROWS)) {
+    return layoutColumns([head.map((h) => st.head(h)), ...rows], colAligns);
+  }
   const table = new Table({
     head: head.map((h) => st.head(h)),
     chars: NO_BORDERS,
     // cli-table3 colours nothing itself: colour comes from chalk, and only on a terminal.
     style: { 'padding-left': 0, 'padding-right': 0, head: [], border: [], compact: true },
-    colAligns: head.map((_, i) => aligns[i] ?? 'left'),
+    colAligns,
   });
   table.push(...rows);
   return trimLines(table.toString());
@@ -69,7 +82,7 @@ const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} 
 export function roomsTable(listing: RoomListing, now: number, st: Styles): string {
   if (listing.rooms.length === 0) return `${st.dim('no active rooms')}\n`;
   const rows = listing.rooms.map((r) => [
-    st.id(r.roomId),
+    st.id(clean(r.roomId)),
     formatCount(r.peers),
     formatRoles(r.roles),
     r.createdAt === null ? '-' : formatDuration(now - r.createdAt),
@@ -82,26 +95,30 @@ export function roomsTable(listing: RoomListing, now: number, st: Styles): strin
 }
 
 function instanceCell(p: PeerView, st: Styles): string {
-  return p.instanceStatus === 'live' ? p.serverId : `${p.serverId} (${statusText(p.instanceStatus, st)})`;
+  const id = clean(p.serverId);
+  return p.instanceStatus === 'live' ? id : `${id} (${statusText(p.instanceStatus, st)})`;
 }
 
 export function roomTable(room: RoomDetail, peers: readonly PeerView[], filter: RoomFilter, now: number, st: Styles): string {
   const facts = [
-    `${st.head('room')} ${st.id(room.roomId)}`,
+    `${st.head('room')} ${st.id(clean(room.roomId))}`,
     `${plural(room.peers, 'peer')}${room.peers > 0 ? ` (${formatRoles(room.roles)})` : ''}`,
-    `admin ${room.admin ?? '-'}`,
+    `admin ${room.admin === null ? '-' : clean(room.admin)}`,
     `created ${formatAgo(room.createdAt, now)}`,
     `expires in ${room.expiresInMs === null ? 'never' : formatDuration(room.expiresInMs)}`,
+    ...(room.createdRoom === null
+      ? []
+      : [`created room, token expires ${room.createdRoom.expiresAt === null ? 'never' : `in ${formatDuration(room.createdRoom.expiresAt - now)}`}`]),
   ];
   let out = `${facts.join(' · ')}\n`;
-  const filters = [...(filter.role !== null ? [`role=${filter.role}`] : []), ...filter.tags.map((t) => `tag=${t}`)];
+  const filters = [...(filter.role !== null ? [`role=${clean(filter.role)}`] : []), ...filter.tags.map((t) => `tag=${clean(t)}`)];
   if (peers.length === 0) {
     out += `${st.dim(filters.length > 0 ? `no peer matches ${filters.join(', ')}` : 'no peers')}\n`;
     return out;
   }
   const rows = peers.map((p) => [
-    st.id(p.peerId) + (p.admin ? st.dim(' (admin)') : ''),
-    p.role || '-',
+    st.id(clean(p.peerId)) + (p.admin ? st.dim(' (admin)') : ''),
+    clean(p.role) || '-',
     formatTags(p.tags),
     formatProperties(p.properties),
     instanceCell(p, st),
@@ -114,21 +131,22 @@ export function roomTable(room: RoomDetail, peers: readonly PeerView[], filter: 
 
 export function peerTable(p: PeerDetail, now: number, st: Styles): string {
   const s = p.instance;
-  const address = s.host !== null && s.port !== null ? ` at ${s.host}:${s.port}` : '';
+  const address = s.host !== null && s.port !== null ? ` at ${clean(s.host)}:${s.port}` : '';
+  const metadata = JSON.stringify(p.metadata);
   return `${keyValues(
     [
-      ['peer', st.id(p.peerId)],
-      ['room', p.roomId],
-      ['role', p.role || '-'],
-      ['tags', p.tags.length > 0 ? p.tags.join(', ') : '-'],
+      ['peer', st.id(clean(p.peerId))],
+      ['room', clean(p.roomId)],
+      ['role', clean(p.role) || '-'],
+      ['tags', formatTags(p.tags, 200)],
       ['properties', formatProperties(p.properties, 200)],
-      ['metadata', JSON.stringify(p.metadata, null, 2)],
-      ['instance', `${p.serverId} (${statusText(p.instanceStatus, st)})${address}`],
-      ['connection', p.connectionId],
+      ['metadata', cleanJson(metadata.length <= 72 ? metadata : JSON.stringify(p.metadata, null, 2))],
+      ['instance', `${clean(p.serverId)} (${statusText(p.instanceStatus, st)})${address}`],
+      ['connection', clean(p.connectionId)],
       ['connected', `${isoTime(p.connectedAt * 1000)} (${formatDuration(now - p.connectedAt * 1000)} ago)`],
       ['presence', p.presence ? 'subscribed' : 'no'],
       ['admin', p.admin ? 'yes' : 'no'],
-      ['subject', p.subject ?? '-'],
+      ['subject', p.subject === null ? '-' : clean(p.subject)],
     ],
     st,
   )}\n`;
@@ -137,12 +155,12 @@ export function peerTable(p: PeerDetail, now: number, st: Styles): string {
 export function serversTable(servers: readonly ServerView[], now: number, st: Styles): string {
   if (servers.length === 0) return `${st.dim('no instances registered')}\n`;
   const rows = servers.map((s) => [
-    st.id(s.serverId),
+    st.id(clean(s.serverId)),
     statusText(s.status, st),
-    s.host !== null && s.port !== null ? `${s.host}:${s.port}` : '-',
+    s.host !== null && s.port !== null ? `${clean(s.host)}:${s.port}` : '-',
     formatCount(s.connections),
     formatCount(s.status === 'dead' ? s.heldPeers : s.peers),
-    s.version ?? '-',
+    s.version === null ? '-' : clean(s.version),
     s.startedAt === null || s.status === 'dead' ? '-' : formatDuration(now - s.startedAt),
     formatAgo(s.heartbeatAt, now),
     formatRate(s.relayRate),
@@ -172,7 +190,7 @@ export function statsTable(stats: ClusterStats, st: Styles): string {
       ['connections', formatCount(stats.connections)],
       ['rooms', formatCount(stats.rooms)],
       ['peers', formatCount(stats.peers)],
-      ['largest room', stats.largestRoom === null ? '-' : `${stats.largestRoom.roomId} (${plural(stats.largestRoom.peers, 'peer')})`],
+      ['largest room', stats.largestRoom === null ? '-' : `${clean(stats.largestRoom.roomId)} (${plural(stats.largestRoom.peers, 'peer')})`],
       ['messages relayed', `${formatRate(stats.relayRate)} (${formatCount(stats.relayedTotal)} since the instances started)`],
     ],
     st,
@@ -181,17 +199,17 @@ export function statsTable(stats: ClusterStats, st: Styles): string {
 
 function notified(k: KickResult, st: Styles): string {
   return k.instanceNotified
-    ? `instance ${k.serverId} closes its connection`
-    : st.warn(`instance ${k.serverId} did not answer (gone?); its records were removed anyway`);
+    ? `instance ${clean(k.serverId)} closes its connection`
+    : st.warn(`instance ${clean(k.serverId)} did not answer (gone?); its records were removed anyway`);
 }
 
 export function kickText(k: KickResult, st: Styles): string {
-  return `kicked ${st.id(k.peerId)} from room ${k.roomId}: ${notified(k, st)}\n`;
+  return `kicked ${st.id(clean(k.peerId))} from room ${clean(k.roomId)}: ${notified(k, st)}\n`;
 }
 
 export function roomDeleteText(r: RoomDeleteResult, st: Styles): string {
-  let out = `deleted room ${st.id(r.roomId)}: ${plural(r.peers.length, 'peer')} removed${r.peers.length > 0 ? ` (${r.peers.map((p) => p.peerId).join(', ')})` : ''}\n`;
-  for (const k of r.peers) if (!k.instanceNotified) out += `  ${k.peerId}: ${notified(k, st)}\n`;
+  let out = `deleted room ${st.id(clean(r.roomId))}: ${plural(r.peers.length, 'peer')} removed${r.peers.length > 0 ? ` (${r.peers.map((p) => clean(p.peerId)).join(', ')})` : ''}\n`;
+  for (const k of r.peers) if (!k.instanceNotified) out += `  ${clean(k.peerId)}: ${notified(k, st)}\n`;
   if (!r.roomRemoved) out += st.warn('a peer joined while the room was being deleted: the room is still there\n');
   return out;
 }

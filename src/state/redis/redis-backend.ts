@@ -504,11 +504,11 @@ export class RedisBackend implements StateBackend {
 
   private async leaveRoom(roomId: string, peerId: string, connectionId: string): Promise<PeerRecord | null> {
     const now = Date.now();
-    const [raw] = await Promise.all([
-      this.run('leave', () => this.scripts.sigLeave(...this.keys.room(roomId), peerId, connectionId, now, this.roomTtlSeconds)),
-      this.touchRoom(roomId, now),
-    ]);
-    return raw ? (JSON.parse(raw) as PeerRecord) : null;
+    const raw = await this.run('leave', () => this.scripts.sigLeave(...this.keys.room(roomId), peerId, connectionId, now, this.roomTtlSeconds));
+    if (!raw) return null;
+    // Only a real departure marks the room used (a room an operator deleted must not come back).
+    await this.touchRoom(roomId, now);
+    return JSON.parse(raw) as PeerRecord;
   }
 
   /** Marks a room used in the room index (which expires with the last use of any room). */
