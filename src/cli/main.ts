@@ -1,23 +1,37 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
-import { schemaCommand } from './schema-command.js';
-import { serveCommand } from './serve-command.js';
-import { smokeCommand } from './smoke-command.js';
-import { benchCommand } from '../bench/bench-command.js';
-import { inspectCommands } from '../inspect/inspect-commands.js';
-import { keysCommand } from './keys-command.js';
 import { UsageError } from './usage-error.js';
 
-export function buildProgram(): Command {
+type CommandLoader = () => Promise<Command[]>;
+
+/**
+ * Each command's module is imported only when that command runs: an operator command must not pay
+ * for loading the server, the bench and their dependencies. `--help` (no command) loads them all.
+ */
+const GROUPS: { names: readonly string[]; load: CommandLoader }[] = [
+  { names: ['serve'], load: async () => [(await import('./serve-command.js')).serveCommand()] },
+  { names: ['smoke'], load: async () => [(await import('./smoke-command.js')).smokeCommand()] },
+  {
+    names: ['rooms', 'room', 'peer', 'servers', 'stats', 'kick'],
+    load: async () => (await import('../inspect/inspect-commands.js')).inspectCommands(),
+  },
+  { names: ['keys'], load: async () => [(await import('./keys-command.js')).keysCommand()] },
+  { names: ['bench'], load: async () => [(await import('../bench/bench-command.js')).benchCommand()] },
+  { names: ['schema'], load: async () => [(await import('./schema-command.js')).schemaCommand()] },
+];
+
+/** The program with the commands `argv` names (all of them when it names none, or an unknown one). */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('sleap-signal')
     .description('Signaling server and operator toolkit for SLEAP-RTC')
     .version(VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  for (const command of [serveCommand(), smokeCommand(), ...inspectCommands(), keysCommand(), benchCommand(), schemaCommand()]) {
-    program.addCommand(command);
-  }
+  const first = argv.slice(2).find((a) => !a.startsWith('-'));
+  const wanted = GROUPS.filter((g) => first !== undefined && g.names.includes(first));
+  const groups = wanted.length > 0 ? wanted : first === undefined && argv.slice(2).some((a) => a === '-V' || a === '--version') ? [] : GROUPS;
+  for (const group of groups) for (const command of await group.load()) program.addCommand(command);
   // Subcommands built on their own do not inherit these settings: apply them to the whole tree.
   const configure = (command: Command) => {
     command.exitOverride().helpOption('-h, --help', 'show help for this command').showHelpAfterError('(add --help for usage)');
@@ -42,7 +56,7 @@ function dropEmptyEnv(program: Command): void {
 /** Runs the CLI; exit codes: 0 ok, 1 failure, 2 bad usage. */
 export async function main(argv: readonly string[]): Promise<void> {
   try {
-    const program = buildProgram();
+    const program = await buildProgram(argv);
     dropEmptyEnv(program);
     await program.parseAsync(argv as string[]);
   } catch (err) {
