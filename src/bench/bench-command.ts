@@ -1,8 +1,264 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import chalk from 'chalk';
+import { parseChoice, parseInteger, parseSize } from '../cli/option-parsers.js';
 import { UsageError } from '../cli/usage-error.js';
+import { compareCommand } from './compare.js';
+import { doctorCommand } from './doctor.js';
+import { writeHgrmFiles } from './hgrm.js';
+import { writeHtmlReport } from './html-report.js';
+import { ProgressLine } from './progress.js';
+import { writeJsonReport } from './report-json.js';
+import { reportJsonSchema } from './report-schema.js';
+import { renderReport } from './report-table.js';
+import { defaultThreads, runBench } from './runner.js';
+import { ARRIVALS, loadScenario, MIX_OPS, PATTERNS, scenarioJsonSchema, shippedScenarioNames } from './scenario.js';
+import { SpawnedServers } from './spawn.js';
+
+interface BenchFlags {
+  url?: string[];
+  spawn?: number;
+  redis?: string;
+  prefix?: string;
+  threads?: string;
+  sourceAddress?: string[];
+  peers?: number;
+  rooms?: number;
+  roomSpread?: string;
+  urlSpread?: string;
+  crossShare?: number;
+  workerShare?: number;
+  presence?: boolean;
+  connectRate?: number;
+  maxInFlight?: number;
+  connectTimeout?: string;
+  warmup?: string;
+  duration?: string;
+  drain?: string;
+  rate?: number;
+  arrival?: string;
+  pattern?: string;
+  payload?: number;
+  mix?: Record<string, number>;
+  churn?: number;
+  churnDowntime?: string;
+  churnMode?: string;
+  seed?: number;
+  serverRateLimit?: string;
+  maxEventLoopP99?: string;
+  threshold?: string[];
+  json?: string;
+  hgrm?: string;
+  html?: string;
+  quiet?: boolean;
+  progress: boolean;
+  check?: boolean;
+}
+
+/** Flag → scenario path, for overrides and for naming the flag in validation errors. */
+const FLAG_PATHS: [keyof BenchFlags, string, string][] = [
+  ['peers', '/peers', '--peers'],
+  ['rooms', '/rooms', '--rooms'],
+  ['roomSpread', '/room_spread', '--room-spread'],
+  ['urlSpread', '/url_spread', '--url-spread'],
+  ['crossShare', '/cross_instance_share', '--cross-share'],
+  ['workerShare', '/roles/worker_share', '--worker-share'],
+  ['presence', '/roles/presence', '--presence'],
+  ['connectRate', '/connect/rate', '--connect-rate'],
+  ['maxInFlight', '/connect/max_in_flight', '--max-in-flight'],
+  ['connectTimeout', '/connect/timeout', '--connect-timeout'],
+  ['warmup', '/warmup', '--warmup'],
+  ['duration', '/duration', '--duration'],
+  ['drain', '/drain', '--drain'],
+  ['rate', '/traffic/rate', '--rate'],
+  ['arrival', '/traffic/arrival', '--arrival'],
+  ['pattern', '/traffic/pattern', '--pattern'],
+  ['payload', '/traffic/payload_bytes', '--payload'],
+  ['mix', '/traffic/mix', '--mix'],
+  ['churn', '/churn/rate', '--churn'],
+  ['churnDowntime', '/churn/downtime', '--churn-downtime'],
+  ['churnMode', '/churn/mode', '--churn-mode'],
+  ['seed', '/seed', '--seed'],
+  ['serverRateLimit', '/server/rate_limit', '--server-rate-limit'],
+  ['maxEventLoopP99', '/validity/max_event_loop_p99', '--max-event-loop-p99'],
+];
+
+const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
+
+function parseNumber(min: number, max = Number.MAX_VALUE) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${value}"`);
+    if (n < min || n > max) throw new InvalidArgumentError(`expected a number from ${min} to ${max}, got ${n}`);
+    return n;
+  };
+}
+
+/** "10s", "500ms"; a bare number is seconds. Kept as text (the scenario validates it). */
+function parseDurationText(value: string): string {
+  const v = value.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return `${v}s`;
+  if (!/^\d+(\.\d+)?(us|ms|s|m|h)$/.test(v)) throw new InvalidArgumentError(`expected a duration like 10s, 500ms, 2m; got "${value}"`);
+  return v;
+}
+
+/** "relay=8,discover=1,offer_answer=1": weights; operations not named get 0. */
+function parseMix(value: string): Record<string, number> {
+  const mix: Record<string, number> = Object.fromEntries(MIX_OPS.map((op) => [op, 0]));
+  for (const part of value.split(',')) {
+    const m = /^\s*([a-z_]+)\s*[=:]\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
+    if (!m || !(MIX_OPS as readonly string[]).includes(m[1]!)) {
+      throw new InvalidArgumentError(`expected OP=WEIGHT,... with OP one of ${MIX_OPS.join(', ')}; got "${value}"`);
+    }
+    mix[m[1]!] = Number(m[2]);
+  }
+  return mix;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('/').filter(Boolean);
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    node[part] ??= {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]!] = value;
+}
 
 export function benchCommand(): Command {
-  return new Command('bench').description('load-test servers with simulated peers (not available yet)').action(() => {
-    throw new UsageError('bench is not available in this version yet');
-  });
+  const bench = new Command('bench')
+    .description('load-test signaling servers with simulated peers; exit 0 passed, 2 a threshold failed (or bad usage), 3 invalid run, 1 tool error')
+    .argument('[scenario]', `scenario file, or a shipped scenario: ${shippedScenarioNames().join(', ')}`)
+    .addOption(new Option('--url <url>', 'target server WebSocket URL (repeat for several instances)').argParser(collect))
+    .addOption(new Option('--spawn <n>', 'start N local serve instances, bench them, stop them').argParser(parseInteger(1, 16)))
+    .addOption(new Option('--redis <url>', 'with --spawn: the instances share this Redis (needed for N > 1)'))
+    .addOption(new Option('--prefix <prefix>', 'with --spawn --redis: Redis key prefix (default: a fresh one, deleted afterwards)'))
+    .addOption(new Option('--threads <n>', 'generator threads, or auto (1 below 5,000 peers, else 2)').default('auto'))
+    .addOption(new Option('--source-address <ip>', 'local address to connect from (repeat to spread; default: 127.0.0.x beyond 25,000 per loopback target)').argParser(collect))
+    .addOption(new Option('--peers <n>', 'simulated peers').argParser(parseInteger(1)))
+    .addOption(new Option('--rooms <n>', 'rooms').argParser(parseInteger(1)))
+    .addOption(new Option('--room-spread <how>', 'room sizes: even or zipf').argParser(parseChoice(['even', 'zipf'] as const)))
+    .addOption(new Option('--url-spread <how>', 'spread over URLs by peer or by room').argParser(parseChoice(['peer', 'room'] as const)))
+    .addOption(new Option('--cross-share <0..1>', 'share of relays between instances (several URLs)').argParser(parseNumber(0, 1)))
+    .addOption(new Option('--worker-share <0..1>', 'share of peers that are workers').argParser(parseNumber(0, 1)))
+    .addOption(new Option('--presence', 'peers subscribe to presence events'))
+    .addOption(new Option('--connect-rate <n>', 'new connections per second during the ramp').argParser(parseNumber(0.001)))
+    .addOption(new Option('--max-in-flight <n>', 'most handshakes in flight at once').argParser(parseInteger(1)))
+    .addOption(new Option('--connect-timeout <duration>', 'connect and register timeout').argParser(parseDurationText))
+    .addOption(new Option('--warmup <duration>', 'traffic before measuring').argParser(parseDurationText))
+    .addOption(new Option('--duration <duration>', 'measured traffic').argParser(parseDurationText))
+    .addOption(new Option('--drain <duration>', 'longest wait for messages in flight at the end').argParser(parseDurationText))
+    .addOption(new Option('--rate <n>', 'operations per second per peer').argParser(parseNumber(0)))
+    .addOption(new Option('--arrival <process>', 'fixed or poisson').argParser(parseChoice(ARRIVALS)))
+    .addOption(new Option('--pattern <pattern>', 'pairs, worker-client or fanout').argParser(parseChoice(PATTERNS)))
+    .addOption(new Option('--payload <size>', 'relayed payload size (bytes, 1KiB, ...)').argParser(parseSize))
+    .addOption(new Option('--mix <weights>', 'operation mix, e.g. relay=8,discover=1,update_metadata=0.5,offer_answer=0.5').argParser(parseMix))
+    .addOption(new Option('--churn <n>', 'peers leaving and coming back per second').argParser(parseNumber(0)))
+    .addOption(new Option('--churn-downtime <duration>', 'how long a churned peer stays away').argParser(parseDurationText))
+    .addOption(new Option('--churn-mode <mode>', 'close (reconnect) or leave (re-register)').argParser(parseChoice(['close', 'leave'] as const)))
+    .addOption(new Option('--seed <n>', 'random seed').argParser(parseInteger(0, 4294967295)))
+    .addOption(new Option('--server-rate-limit <rate[:burst]>', "the target's rate limit per connection (--spawn starts servers with it)"))
+    .addOption(new Option('--max-event-loop-p99 <duration>', 'invalid run above this generator event-loop delay').argParser(parseDurationText))
+    .addOption(new Option('--threshold <expr>', 'pass/fail condition, e.g. relay.p99<20ms, errors==0, lost<0.1% (repeatable; added to the scenario\'s)').argParser(collect))
+    .addOption(new Option('--json <file>', 'write the JSON report (versioned, mergeable histograms); - for stdout'))
+    .addOption(new Option('--hgrm <dir>', 'write a percentile distribution file (.hgrm) per operation'))
+    .addOption(new Option('--html <file>', 'write a self-contained HTML report with plots'))
+    .addOption(new Option('--quiet', 'print nothing but errors (exit code and files only)'))
+    .addOption(new Option('--no-progress', 'no live progress line'))
+    .addOption(new Option('--check', 'validate the scenario and print it as it would run; connect to nothing'))
+    .action(async (scenarioArg: string | undefined, flags: BenchFlags) => {
+      await runBenchCommand(scenarioArg, flags);
+    });
+  bench.addCommand(compareCommand().exitOverride());
+  bench.addCommand(doctorCommand().exitOverride());
+  bench.addCommand(schemaSubcommand().exitOverride());
+  return bench;
+}
+
+function schemaSubcommand(): Command {
+  return new Command('schema')
+    .description('print the JSON Schema of scenario files or of JSON reports')
+    .argument('<which>', 'scenario or report', parseChoice(['scenario', 'report'] as const))
+    .action((which: 'scenario' | 'report') => {
+      const schema = which === 'scenario' ? scenarioJsonSchema() : reportJsonSchema();
+      process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
+    });
+}
+
+async function runBenchCommand(scenarioArg: string | undefined, flags: BenchFlags): Promise<void> {
+  const overrides: Record<string, unknown> = {};
+  const flagNames: Record<string, string> = {};
+  for (const [key, path, flag] of FLAG_PATHS) {
+    if (flags[key] === undefined) continue;
+    flagNames[path] = flag;
+    setPath(overrides, path, flags[key]);
+  }
+  if (flags.threshold) overrides.thresholds = flags.threshold;
+  const loaded = await loadScenario(scenarioArg, overrides, flagNames);
+
+  if (flags.check) {
+    process.stdout.write(`${JSON.stringify(loaded.effective, null, 2)}\n`);
+    return;
+  }
+  const urls = flags.url ?? [];
+  if (flags.spawn !== undefined && urls.length > 0) throw new UsageError('give --url or --spawn, not both');
+  if (flags.spawn === undefined && urls.length === 0) throw new UsageError('bench needs a target: --url ws://host:port (repeatable) or --spawn N');
+  if (flags.redis !== undefined && flags.spawn === undefined) throw new UsageError('--redis goes with --spawn (the servers given with --url bring their own state)');
+  if (flags.redis !== undefined && !/^rediss?:\/\//.test(flags.redis)) throw new UsageError(`--redis must be a redis:// URL, got "${flags.redis}"`);
+  if (flags.spawn !== undefined && flags.spawn > 1 && flags.redis === undefined) {
+    throw new UsageError(`--spawn ${flags.spawn} needs --redis URL: instances share state only through Redis`);
+  }
+  for (const u of urls) {
+    if (!/^wss?:\/\/[^/]+/.test(u)) throw new UsageError(`--url must be ws://host:port or wss://..., got "${u}"`);
+  }
+  let threads: number;
+  if (flags.threads === undefined || flags.threads === 'auto') threads = defaultThreads(loaded.scenario.peers);
+  else if (/^\d+$/.test(flags.threads) && Number(flags.threads) >= 1 && Number(flags.threads) <= 64) threads = Number(flags.threads);
+  else throw new UsageError(`--threads must be a number from 1 to 64, or auto; got "${flags.threads}"`);
+
+  const say = (text: string) => {
+    if (!flags.quiet) process.stderr.write(`${text}\n`);
+  };
+  let spawned: SpawnedServers | null = null;
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    if (flags.spawn !== undefined) {
+      say(chalk.dim(`starting ${flags.spawn} serve instance(s)${flags.redis ? ` sharing ${flags.redis}` : ' (in memory)'} ...`));
+      spawned = await SpawnedServers.start({ instances: flags.spawn, redis: flags.redis, prefix: flags.prefix, scenario: loaded.scenario });
+      say(chalk.dim(`  ${spawned.urls.join(', ')}`));
+    }
+    const targets = spawned ? spawned.urls : urls;
+    const progress = new ProgressLine(process.stderr, Boolean(process.stderr.isTTY) && !process.env.CI && flags.progress && !flags.quiet);
+    say(
+      chalk.dim(
+        `bench ${loaded.scenario.name}: ${loaded.scenario.peers} peers in ${loaded.scenario.rooms} room(s) → ${targets.length} target(s), ` +
+          `${threads} thread(s), warm-up ${loaded.scenario.warmupMs / 1000} s, measure ${loaded.scenario.durationMs / 1000} s`,
+      ),
+    );
+    const report = await runBench({
+      loaded,
+      urls: targets,
+      threads,
+      sourceAddresses: flags.sourceAddress ?? 'auto',
+      spawned: spawned ? { instances: spawned.instances.length, backend: flags.redis ? 'redis' : 'memory' } : null,
+      onProgress: (p) => progress.update(p),
+      signal: controller.signal,
+    });
+    progress.done();
+    if (!flags.quiet) {
+      const text = renderReport(report);
+      if (flags.json === '-') process.stderr.write(text);
+      else process.stdout.write(text);
+    }
+    if (flags.json) await writeJsonReport(flags.json, report);
+    if (flags.hgrm) await writeHgrmFiles(flags.hgrm, report);
+    if (flags.html) await writeHtmlReport(flags.html, report);
+    process.exitCode = report.verdict.exit_code;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (spawned) await spawned.stop();
+  }
 }

@@ -265,7 +265,12 @@ export function validateScenario(
       const hint = closest(key, knownKeys(parent));
       message = `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`;
     } else {
-      const schema = schemaAt(error.path);
+      const schema = schemaAt(error.path) as (TSchema & { anyOf?: { const?: unknown }[] }) | undefined;
+      const choices = schema?.anyOf?.map((s) => s.const).filter((c) => c !== undefined);
+      if (schema?.description?.includes('(a duration:') && message.startsWith('Expected string to match')) {
+        message = `expected a duration like "500ms", "10s", "2m", got ${JSON.stringify(valueAt(merged, error.path))}`;
+      }
+      if (choices && choices.length > 0) message = `expected one of ${choices.map((c) => JSON.stringify(c)).join(', ')}, got ${JSON.stringify(valueAt(merged, error.path))}`;
       if (schema?.description) message += ` — ${schema.description}`;
     }
     problems.push(`${where(error.path)}: ${message}`);
@@ -424,7 +429,7 @@ function semanticProblems(s: Scenario, f: ScenarioFile): { path: string; message
         path: '/traffic/rate',
         message:
           `peers would send about ${fps.toFixed(1)} frames/s each, too close to the server's rate limit of ${limit}/s per connection (RATE_LIMITED): ` +
-          'lower traffic.rate, or raise server.rate_limit (--spawn starts the servers with it; a remote target needs --rate-limit)',
+          'lower traffic.rate, or raise server.rate_limit (--spawn starts the servers with it; a server you run yourself needs serve --rate-limit)',
       });
     }
   }
@@ -457,10 +462,16 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+function valueAt(root: unknown, path: string): unknown {
+  let node = root;
+  for (const part of path.split('/').filter(Boolean)) node = (node as Record<string, unknown> | undefined)?.[part];
+  return node;
+}
+
 function schemaAt(path: string): TSchema | undefined {
   let schema: TSchema | undefined = ScenarioSchema;
   for (const part of path.split('/').filter(Boolean)) {
-    const props = (schema as { properties?: Record<string, TSchema> } | undefined)?.properties;
+    const props: Record<string, TSchema> | undefined = (schema as { properties?: Record<string, TSchema> } | undefined)?.properties;
     schema = props?.[part];
     if (schema === undefined) return undefined;
   }

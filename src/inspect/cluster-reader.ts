@@ -1,4 +1,6 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from '../state/redis/redis-client.js';
+import { pipelineOf } from './spread-pipeline.js';
 import { isPlainObject, type JsonObject, type JsonValue } from '../protocol/json-value.js';
 import { serverOfConnection, type KeySpace } from '../state/redis/key-space.js';
 import { discoveryOrder, type PeerRecord } from '../state/state-backend.js';
@@ -115,7 +117,7 @@ const CHUNKS_IN_FLIGHT = 4;
 
 export class ClusterReader {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
     private readonly now: () => number = Date.now,
   ) {}
@@ -156,7 +158,7 @@ export class ClusterReader {
   }
 
   private readRoomChunk(chunk: readonly [string, string][], withToken: boolean): Promise<unknown[]> {
-    const pipeline = this.redis.pipeline();
+    const pipeline = pipelineOf(this.redis);
     for (const [roomId] of chunk) {
       pipeline.hvals(this.keys.roomPeers(roomId));
       pipeline.hmget(this.keys.roomMeta(roomId), 'created_at', 'last_used', 'admin');
@@ -168,7 +170,7 @@ export class ClusterReader {
 
   /** One room and its peers, or null when the room has neither peers nor records (nor a token, for a created room). */
   async room(roomId: string): Promise<RoomDetail | null> {
-    const pipeline = this.redis.pipeline();
+    const pipeline = pipelineOf(this.redis);
     pipeline.hgetall(this.keys.roomPeers(roomId));
     pipeline.hgetall(this.keys.roomRoutes(roomId));
     pipeline.hmget(this.keys.roomMeta(roomId), 'created_at', 'last_used', 'admin');
@@ -203,7 +205,7 @@ export class ClusterReader {
     const roomId = claim.room;
     if (!roomId) return null;
     const guess = claim.conn ? serverOfConnection(claim.conn) : '';
-    const pipeline = this.redis.pipeline();
+    const pipeline = pipelineOf(this.redis);
     pipeline.hget(this.keys.roomPeers(roomId), peerId);
     pipeline.hget(this.keys.roomRoutes(roomId), peerId);
     pipeline.hget(this.keys.roomMeta(roomId), 'admin');
@@ -237,7 +239,7 @@ export class ClusterReader {
       const batch = chunks.slice(c, c + CHUNKS_IN_FLIGHT);
       const replies = await Promise.all(
         batch.map((chunk) => {
-          const pipeline = this.redis.pipeline();
+          const pipeline = pipelineOf(this.redis);
           for (const roomId of chunk) pipeline.hlen(this.keys.roomPeers(roomId));
           return exec(pipeline) as Promise<number[]>;
         }),
@@ -269,7 +271,7 @@ export class ClusterReader {
   async servers(ids: readonly string[]): Promise<Map<string, ServerView>> {
     const out = new Map<string, ServerView>();
     if (ids.length === 0) return out;
-    const pipeline = this.redis.pipeline();
+    const pipeline = pipelineOf(this.redis);
     for (const id of ids) this.queueServer(pipeline, id);
     const replies = await exec(pipeline);
     ids.forEach((id, i) => out.set(id, this.serverFromReplies(id, replies.slice(i * 4, i * 4 + 4))));

@@ -1,6 +1,6 @@
 import { withTarget, type AdminFlags } from '../cli/admin-options.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Redis } from 'ioredis';
+import { serverMajorVersion, type RedisClient } from '../state/redis/redis-client.js';
 import { parseDuration, parseInteger } from '../cli/option-parsers.js';
 import { UsageError } from '../cli/usage-error.js';
 import { compileFilters } from '../protocol/filters.js';
@@ -27,6 +27,7 @@ import { watch } from './watch.js';
 
 interface ConnectionFlags {
   redis?: string;
+  redisCluster?: string[];
   prefix: string;
   timeout: number;
   json?: boolean;
@@ -53,8 +54,10 @@ interface KickFlags extends ConnectionFlags {
 
 /** Everything a command run needs: the client, the key layout, how to print. */
 interface Session {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: KeySpace;
+  /** Redis Cluster 7+: instances listen on sharded channels. */
+  readonly sharded: boolean;
   readonly reader: ClusterReader;
   readonly styles: Styles;
 }
@@ -149,7 +152,7 @@ function roomDeleteCommand(): Command {
         throw new UsageError('room delete takes no --watch, --role or --tag');
       }
       await run(flags, async (s) => {
-        const result = await new OperatorActions(s.redis, s.keys).deleteRoom(roomId, flags.reason);
+        const result = await new OperatorActions(s.redis, s.keys, s.sharded).deleteRoom(roomId, flags.reason);
         write(flags.json ? renderJson(roomDeleteJson(result, Date.now())) : roomDeleteText(result, s.styles));
       });
     });
@@ -207,7 +210,7 @@ function kickCommand(): Command {
     .addOption(reasonOption())
     .action(async (peerId: string, flags: KickFlags) => {
       await run(flags, async (s) => {
-        const result = await new OperatorActions(s.redis, s.keys).kick(peerId, flags.reason);
+        const result = await new OperatorActions(s.redis, s.keys, s.sharded).kick(peerId, flags.reason);
         write(flags.json ? renderJson(kickJson(result, Date.now())) : kickText(result, s.styles));
       });
     });
@@ -218,6 +221,11 @@ function kickCommand(): Command {
 function connection(command: Command): Command {
   return command
     .addOption(new Option('--redis <url>', 'the Redis the instances share (redis://[:password@]host:port[/db])').env('REDIS_URL'))
+    .addOption(
+      new Option('--redis-cluster <nodes>', 'or the Redis Cluster they share (comma-separated host:port seed nodes)')
+        .env('REDIS_CLUSTER')
+        .argParser((v: string) => v.split(',').map((n) => n.trim()).filter(Boolean)),
+    )
     .addOption(new Option('--prefix <prefix>', 'prefix of every Redis key and channel (as given to serve)').env('REDIS_PREFIX').default(DEFAULT_REDIS_OPTIONS.prefix))
     .addOption(new Option('--timeout <duration>', 'give up when Redis does not accept the connection within this').argParser(parseDuration).default(3000, '3s'))
     .option('--json', 'print JSON with stable fields (documented in the README) instead of a table');
@@ -248,13 +256,16 @@ function parseWatchInterval(value: string): number {
 // ---- running a command
 
 async function run(flags: ConnectionFlags & WatchFlags, body: (s: Session) => Promise<void>): Promise<void> {
-  const url = flags.redis;
-  if (url === undefined || url === '') throw new UsageError('no Redis to read: give --redis <url> or set REDIS_URL');
-  if (!/^rediss?:\/\//.test(url)) throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${url}"`);
-  const redis = await connectRedis({ url, connectTimeoutMs: flags.timeout, reconnect: flags.watch !== undefined });
+  const cluster = flags.redisCluster;
+  const url = cluster ? `redis-cluster://${cluster.join(',')}` : flags.redis;
+  if (url === undefined || url === '') throw new UsageError('no Redis to read: give --redis <url> (or --redis-cluster), or set REDIS_URL');
+  if (!cluster && !/^rediss?:\/\//.test(url)) throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${url}"`);
+  for (const node of cluster ?? []) if (!/^[\w.-]+:\d+$/.test(node)) throw new UsageError(`--redis-cluster nodes must be host:port, got "${node}"`);
+  const redis = await connectRedis({ url, cluster, connectTimeoutMs: flags.timeout, reconnect: flags.watch !== undefined });
   const keys = new KeySpace(flags.prefix);
   try {
-    await body({ redis, keys, reader: new ClusterReader(redis, keys), styles: styles(colorLevel(process.stdout)) });
+    const sharded = cluster !== undefined && (await serverMajorVersion(redis)) >= 7;
+    await body({ redis, keys, sharded, reader: new ClusterReader(redis, keys), styles: styles(colorLevel(process.stdout)) });
   } catch (err) {
     if (err instanceof NotFoundError || err instanceof UsageError || err instanceof RedisUnreachableError) throw err;
     throw new Error(`Redis request failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });

@@ -1,4 +1,6 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from '../state/redis/redis-client.js';
+import { pipelineOf } from './spread-pipeline.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { peerLeftFrame } from '../server/frames.js';
 import { controlEnvelope, presenceEnvelope } from '../state/redis/bus-envelope.js';
@@ -68,15 +70,17 @@ interface Target {
  * announcing the leave a second time. Deleting a room also removes its token record (a room
  * created ahead of use) and, once no peer is left, its other records and index entry.
  *
- * Standalone Redis only: on Redis Cluster the instances use sharded pub/sub, which these PUBLISHes
- * would not reach.
+ * On Redis Cluster 7+ the instances listen on sharded channels: presence and close orders then go
+ * out with SPUBLISH.
  */
 export class OperatorActions {
   private readonly scripts: ScriptCommands;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
+    /** Redis Cluster 7+: the instances listen on sharded channels (SPUBLISH, not PUBLISH). */
+    private readonly sharded = false,
   ) {
     for (const name of ['sigLeave', 'sigRelease', 'sigPresence'] as const) redis.defineCommand(name, SCRIPTS[name]);
     redis.defineCommand('sigInspectDropRoom', { numberOfKeys: 4, lua: DROP_EMPTY_ROOM });
@@ -89,16 +93,22 @@ export class OperatorActions {
       const roomId = await this.redis.hget(this.keys.peer(peerId), 'room');
       if (!roomId) throw new NotFoundError(`peer "${peerId}" not found`);
       const [connectionId, pttl] = (await exec(
-        this.redis.pipeline().hget(this.keys.roomRoutes(roomId), peerId).pttl(this.keys.roomMeta(roomId)),
+        pipelineOf(this.redis).hget(this.keys.roomRoutes(roomId), peerId).pttl(this.keys.roomMeta(roomId)),
       )) as [string | null, number];
       if (!connectionId) throw new NotFoundError(`peer "${peerId}" not found (its claim names room "${roomId}", which does not hold it)`);
       const [removed] = await this.remove(roomId, [{ peerId, connectionId }], ttlSeconds(pttl));
       if (removed === undefined) continue;
       const serverId = serverOfConnection(connectionId);
-      const frame = peerLeftFrame(peerId, 'kicked');
+      const envelope = presenceEnvelope(roomId, connectionId, peerLeftFrame(peerId, 'kicked'));
+      if (this.sharded) {
+        const subscribers = (await this.redis.hvals(this.keys.roomPresence(roomId))).map(serverOfConnection);
+        await Promise.all([...new Set(subscribers)].map((s) => this.redis.spublish(this.keys.channel(s), envelope)));
+        const heard = await this.redis.spublish(this.keys.channel(serverId), controlEnvelope(closeOrder(peerId, connectionId, reason)));
+        return { peerId, roomId, serverId, connectionId, reason, instanceNotified: Number(heard) > 0 };
+      }
       const replies = await exec(
         this.pipeline()
-          .sigPresence(this.keys.roomPresence(roomId), this.keys.channelPrefix, presenceEnvelope(roomId, connectionId, frame), '')
+          .sigPresence(this.keys.roomPresence(roomId), this.keys.channelPrefix, envelope, '')
           .publish(this.keys.channel(serverId), controlEnvelope(closeOrder(peerId, connectionId, reason))),
       );
       return { peerId, roomId, serverId, connectionId, reason, instanceNotified: Number(replies[1]) > 0 };
@@ -112,8 +122,7 @@ export class OperatorActions {
     // Peers that join while the room is being deleted are removed too, within a few rounds.
     for (let round = 0; round < 3; round++) {
       const [routes, presence, pttl, token] = (await exec(
-        this.redis
-          .pipeline()
+        pipelineOf(this.redis)
           .hgetall(this.keys.roomRoutes(roomId))
           .hvals(this.keys.roomPresence(roomId))
           .pttl(this.keys.roomMeta(roomId))
@@ -129,12 +138,14 @@ export class OperatorActions {
       // The room's presence subscribers, as they were before the removal, hear about each peer
       // (the subscribers' instances first, then the close orders, on the same channels in order).
       const subscriberServers = [...new Set(presence.map(serverOfConnection))];
-      const pipeline = this.redis.pipeline();
+      const pipeline = pipelineOf(this.redis);
+      const publish = (channel: string, message: string) =>
+        this.sharded ? pipeline.spublish(channel, message) : pipeline.publish(channel, message);
       for (const t of removed) {
         const envelope = presenceEnvelope(roomId, t.connectionId, peerLeftFrame(t.peerId, 'kicked'));
-        for (const s of subscriberServers) pipeline.publish(this.keys.channel(s), envelope);
+        for (const s of subscriberServers) publish(this.keys.channel(s), envelope);
       }
-      for (const t of removed) pipeline.publish(this.keys.channel(serverOfConnection(t.connectionId)), controlEnvelope(closeOrder(t.peerId, t.connectionId, reason)));
+      for (const t of removed) publish(this.keys.channel(serverOfConnection(t.connectionId)), controlEnvelope(closeOrder(t.peerId, t.connectionId, reason)));
       const replies = await exec(pipeline);
       const orders = replies.slice(removed.length * subscriberServers.length);
       removed.forEach((t, i) =>
@@ -150,7 +161,7 @@ export class OperatorActions {
   }
 
   private pipeline(): ScriptPipeline {
-    return this.redis.pipeline() as ScriptPipeline;
+    return pipelineOf(this.redis) as ScriptPipeline;
   }
 
   /**

@@ -1,8 +1,11 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '../state/redis/redis-client.js';
 import { redactUrl } from '../state/redis/redis-backend.js';
 
 export interface InspectConnectOptions {
   readonly url: string;
+  /** Seed nodes of a Redis Cluster (host:port); then `url` is only used in messages. */
+  readonly cluster?: readonly string[];
   /** How long the first connection may take before the command fails. */
   readonly connectTimeoutMs: number;
   /**
@@ -24,9 +27,10 @@ export class RedisUnreachableError extends Error {
  * Connects the operator commands' Redis client: one connection, a short connect timeout, no
  * offline queue and no retry of the first connection, so a bad URL fails fast and clearly.
  */
-export async function connectRedis(options: InspectConnectOptions): Promise<Redis> {
+export async function connectRedis(options: InspectConnectOptions): Promise<RedisClient> {
   let connectedOnce = false;
-  const redis = new Redis(options.url, {
+  const deadline = Date.now() + options.connectTimeoutMs;
+  const nodeOptions = {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -37,7 +41,20 @@ export async function connectRedis(options: InspectConnectOptions): Promise<Redi
     disconnectTimeout: 100,
     // No retry until the first connection succeeded; then (in watch mode) every second.
     retryStrategy: () => (connectedOnce && options.reconnect ? 1000 : null),
-  });
+  };
+  const redis: RedisClient = options.cluster
+    ? new Cluster(
+        options.cluster.map((n) => ({ host: n.slice(0, n.lastIndexOf(':')), port: Number(n.slice(n.lastIndexOf(':') + 1)) })),
+        {
+          lazyConnect: true,
+          enableOfflineQueue: false,
+          enableAutoPipelining: true,
+          // The first slot-table fetch sometimes races the node sockets: retry it within the timeout.
+          clusterRetryStrategy: () => (!connectedOnce ? (Date.now() < deadline ? 100 : null) : options.reconnect ? 1000 : null),
+          redisOptions: { ...nodeOptions, lazyConnect: false },
+        },
+      )
+    : new Redis(options.url, nodeOptions);
   // Errors surface through the promises of the commands; without a listener ioredis would print
   // them. The last one explains a failed connection better than ioredis's "Connection is closed".
   let lastError: unknown = null;
@@ -47,7 +64,14 @@ export async function connectRedis(options: InspectConnectOptions): Promise<Redi
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      redis.connect(),
+      // ioredis's Cluster can leave connect() pending once it is ready: read its status too.
+      new Promise<void>((resolve, reject) => {
+        const poll = setInterval(() => redis.status === 'ready' && (clearInterval(poll), resolve()), 25);
+        redis.connect().then(
+          () => (clearInterval(poll), resolve()),
+          (err: unknown) => (clearInterval(poll), reject(err)),
+        );
+      }),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no connection within ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
       }),
@@ -55,6 +79,7 @@ export async function connectRedis(options: InspectConnectOptions): Promise<Redi
     connectedOnce = true;
   } catch (err) {
     if (redis.status !== 'end') redis.disconnect();
+    if (redis instanceof Cluster) for (const node of redis.nodes()) node.disconnect();
     const cause = lastError ?? err;
     throw new RedisUnreachableError(`cannot reach Redis at ${redactUrl(options.url)}: ${describeError(cause)}`, { cause });
   } finally {
@@ -63,7 +88,7 @@ export async function connectRedis(options: InspectConnectOptions): Promise<Redi
   return redis;
 }
 
-export async function closeRedis(redis: Redis): Promise<void> {
+export async function closeRedis(redis: RedisClient): Promise<void> {
   try {
     if (redis.status === 'ready') await redis.quit();
   } catch {

@@ -136,7 +136,7 @@ describe.runIf(requireRedis())('operator commands when things are wrong', () => 
   it('exit 2 for bad usage, before touching Redis', async () => {
     const url = redis.url;
     const cases: { args: string[]; env?: Record<string, string>; stderr: RegExp }[] = [
-      { args: ['rooms'], stderr: /no Redis to read: give --redis <url> or set REDIS_URL/ },
+      { args: ['rooms'], stderr: /no Redis to read: give --redis <url> \(or --redis-cluster\), or set REDIS_URL/ },
       { args: ['rooms', '--redis', 'http://127.0.0.1:6379'], stderr: /--redis must be a redis:\/\/ or rediss:\/\/ URL/ },
       { args: ['rooms', '--redis', url, '--watch', 'soon'], stderr: /--watch.*soon/ },
       { args: ['servers', '--redis', url, '--watch', '0.01'], stderr: /at least 0\.1 seconds/ },

@@ -5,6 +5,7 @@ import { freshRoom, registeredPeer, startServer } from '../helpers/harness.js';
 import { eventually, metricValue, scrape } from '../helpers/cluster.js';
 import { REDIS_AVAILABLE, requireRedis } from '../helpers/redis-process.js';
 import { RedisClusterProcess } from '../helpers/redis-cluster-process.js';
+import { ensureBuilt, runCli } from '../cli/cli-helpers.js';
 
 describe.runIf(requireRedis() && REDIS_AVAILABLE)('Redis Cluster: three masters, three replicas', () => {
   const cluster = new RedisClusterProcess();
@@ -16,8 +17,9 @@ describe.runIf(requireRedis() && REDIS_AVAILABLE)('Redis Cluster: three masters,
     await cluster.stop();
   });
 
+  let prefix = '';
   const servers = async (n: number): Promise<SignalingServer[]> => {
-    const prefix = `c${process.pid}-${++prefixSeq}:`;
+    prefix = `c${process.pid}-${++prefixSeq}:`;
     const out: SignalingServer[] = [];
     for (let i = 0; i < n; i++) {
       out.push(await startServer({}, { state: new RedisBackend({ url: '', cluster: cluster.seeds, prefix, reapAfterMs: 1500 }) }));
@@ -50,6 +52,31 @@ describe.runIf(requireRedis() && REDIS_AVAILABLE)('Redis Cluster: three masters,
     expect(await watcher.client.next('peer_left')).toEqual({ type: 'peer_left', peer_id: 'worker', reason: 'left' });
     expect((await client.client.request({ type: 'peer_message', to_peer_id: 'worker', payload: 1 }, 'error')).code).toBe('PEER_NOT_FOUND');
   });
+
+  it('serves the operator commands: rooms, room, servers, stats and a kick across instances', async () => {
+    ensureBuilt();
+    const [s1, s2] = await servers(2);
+    const room = freshRoom();
+    const watcher = await registeredPeer(s1!, { room_id: room, peer_id: 'watcher', presence: true });
+    const victim = await registeredPeer(s2!, { room_id: room, peer_id: 'victim', role: 'worker', metadata: { tags: ['gpu'] } });
+    await watcher.client.next('peer_joined');
+    const target = ['--redis-cluster', cluster.seeds.join(','), '--prefix', prefix, '--json'];
+    const rooms = await runCli(['rooms', ...target]);
+    expect(rooms.code, rooms.stderr).toBe(0);
+    expect((JSON.parse(rooms.stdout) as { rooms: { room_id: string; peers: number }[] }).rooms).toEqual([expect.objectContaining({ room_id: room, peers: 2 })]);
+    const roomRun = await runCli(['room', room, ...target]);
+    const shown = JSON.parse(roomRun.stdout) as { peer_list: { peer_id: string; server_id: string }[] };
+    expect(shown.peer_list.map((p) => [p.peer_id, p.server_id])).toEqual([['watcher', s1!.serverId], ['victim', s2!.serverId]]);
+    const listed = JSON.parse((await runCli(['servers', ...target])).stdout) as { live: number };
+    expect(listed.live).toBe(2);
+    const stats = JSON.parse((await runCli(['stats', ...target])).stdout) as { peers: number; rooms: number };
+    expect([stats.rooms, stats.peers]).toEqual([1, 2]);
+    const kick = await runCli(['kick', 'victim', ...target]);
+    expect(kick.code, kick.stderr).toBe(0);
+    expect((JSON.parse(kick.stdout) as { instance_notified: boolean }).instance_notified).toBe(true);
+    expect((await victim.client.closed).code).toBe(1000);
+    expect(await watcher.client.next('peer_left')).toEqual({ type: 'peer_left', peer_id: 'victim', reason: 'kicked' });
+  }, 60_000);
 
   it('comes back on its own after a master is killed and its replica promoted', async () => {
     const [s1, s2] = await servers(2);

@@ -126,7 +126,7 @@ export class RedisBackend implements StateBackend {
           observer.event('warn', `Redis ${major} has no sharded pub/sub: using classic pub/sub, broadcast over the whole cluster`);
         }
       }
-      if (this.busMode === 'sharded') await this.sub.ssubscribe(this.keys.channel(instance.serverId));
+      if (this.busMode === 'sharded') await this.shardedSubscribe(this.keys.channel(instance.serverId));
       else await this.sub.subscribe(this.keys.channel(instance.serverId));
     } catch (err) {
       this.cmd.disconnect();
@@ -149,6 +149,20 @@ export class RedisBackend implements StateBackend {
     });
     await this.registry.beat();
     this.registry.start();
+  }
+
+  /** SSUBSCRIBE, retried while ioredis is still setting up its per-shard subscribers. */
+  private async shardedSubscribe(channel: string): Promise<void> {
+    const deadline = Date.now() + this.options.connectTimeoutMs;
+    for (;;) {
+      try {
+        await this.sub.ssubscribe(channel);
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   }
 
   /** Connects for tools (keys, rooms) that use the store without being an instance. */

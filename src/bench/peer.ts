@@ -1,0 +1,401 @@
+import WebSocket from 'ws';
+import { nowUs } from './clock.js';
+
+/**
+ * A lean protocol client for the bench: one WebSocket, no queues of parsed messages, no promise
+ * per message. Replies are matched in order per type (the server answers each connection's
+ * frames strictly in order), relays and answers go straight to the sink.
+ */
+
+export type PeerState = 'idle' | 'connecting' | 'open' | 'registered' | 'closed';
+
+export interface PeerSink {
+  /** A relayed message arrived: `from` (sender index) sent it as number `seq` at `sentUs`. */
+  relay(peer: BenchPeer, from: number, seq: number, sentUs: number, atUs: number): void;
+  /** The answer to one of this peer's offers, sent (scheduled) at `sentUs`. */
+  answer(peer: BenchPeer, sentUs: number, atUs: number): void;
+  /** The reply to a discover / update_metadata request that was scheduled at `sentUs`. */
+  reply(peer: BenchPeer, op: 'discover' | 'update_metadata', sentUs: number, atUs: number, ok: boolean): void;
+  error(peer: BenchPeer, cls: string): void;
+  /** The socket closed; `expected` when this side closed it. */
+  closed(peer: BenchPeer, code: number, expected: boolean): void;
+  presence(peer: BenchPeer): void;
+}
+
+export type StepOutcome = { ok: true; us: number } | { ok: false; cls: string; us: number };
+
+/** Error class of a failed connect: refused, reset, timeout, EADDRNOTAVAIL, EMFILE, http_503, ... */
+export function connectErrorClass(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  switch (e?.code) {
+    case 'ECONNREFUSED':
+      return 'connect.refused';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'connect.reset';
+    case 'ETIMEDOUT':
+      return 'connect.timeout';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'connect.dns';
+    case undefined:
+      break;
+    default:
+      return `connect.${e.code}`;
+  }
+  const message = e?.message ?? '';
+  if (/timed out/i.test(message)) return 'connect.timeout';
+  if (/hang up|reset/i.test(message)) return 'connect.reset';
+  return 'connect.other';
+}
+
+interface PendingRegister {
+  resolve: (outcome: StepOutcome) => void;
+  startedUs: number;
+  timer: NodeJS.Timeout;
+}
+
+/** Per-sender receive state of one stream of relays, for loss, duplicate and order checks. */
+export interface InboundStream {
+  /** Highest sequence number seen so far (-1: none). */
+  max: number;
+  /** Unique messages received. */
+  received: number;
+  /** Sequence numbers skipped over and not seen yet (reordered if they come later). */
+  gaps: Set<number> | null;
+}
+
+const PING = Buffer.from('{"type":"ping"}');
+
+/** Gaps wider than this are not remembered one by one (a late arrival then counts as a duplicate). */
+const MAX_GAP = 10_000;
+
+export class BenchPeer {
+  ws: WebSocket | null = null;
+  state: PeerState = 'idle';
+  /** Away on purpose (churn), or not yet back: not a target, sends nothing. */
+  away = false;
+  private closing = false;
+  private pendingRegister: PendingRegister | null = null;
+  private pendingLeave: (() => void) | null = null;
+  private readonly discoverQueue: number[] = [];
+  private readonly updateQueue: number[] = [];
+  private discoverHead = 0;
+  private updateHead = 0;
+  /** Offers sent and answers received (their difference: unanswered offers). */
+  offers = 0;
+  answers = 0;
+  /** Next sequence number per target (global peer index). */
+  readonly seqOut = new Map<number, number>();
+  readonly streams = new Map<number, InboundStream>();
+  /** Round-robin position over this peer's targets. */
+  cursor = 0;
+  updates = 0;
+
+  constructor(
+    readonly index: number,
+    readonly peerId: string,
+    private readonly sink: PeerSink,
+  ) {}
+
+  get online(): boolean {
+    return this.state === 'registered' && !this.away;
+  }
+
+  /** Opens the WebSocket (TCP + upgrade); the outcome carries the time it took or the error class. */
+  connect(url: string, timeoutMs: number, localAddress?: string): Promise<StepOutcome> {
+    this.state = 'connecting';
+    this.closing = false;
+    const started = nowUs();
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (outcome: StepOutcome) => {
+        if (done) return;
+        done = true;
+        clearTimeout(guard);
+        resolve(outcome);
+      };
+      const fail = (cls: string) => {
+        this.state = 'closed';
+        ws.removeAllListeners();
+        ws.on('error', () => {});
+        ws.terminate();
+        finish({ ok: false, cls, us: nowUs() - started });
+      };
+      const ws = new WebSocket(url, {
+        handshakeTimeout: timeoutMs,
+        perMessageDeflate: false,
+        skipUTF8Validation: true,
+        ...(localAddress ? { localAddress } : {}),
+      });
+      this.ws = ws;
+      // A backstop for a handshake timeout that never fires (a socket stuck before connecting).
+      const guard = setTimeout(() => fail('connect.timeout'), timeoutMs + 1000);
+      ws.once('open', () => {
+        if (done) return;
+        ws.removeAllListeners('error');
+        ws.removeAllListeners('unexpected-response');
+        ws.removeAllListeners('close');
+        ws.on('error', () => {});
+        ws.on('message', (data: Buffer) => this.onMessage(data));
+        ws.on('close', (code: number) => this.onClose(code));
+        this.state = 'open';
+        finish({ ok: true, us: nowUs() - started });
+      });
+      ws.once('unexpected-response', (req, res) => {
+        req.destroy();
+        fail(`connect.http_${res.statusCode ?? 'unknown'}`);
+      });
+      ws.once('error', (err) => fail(connectErrorClass(err)));
+      ws.once('close', (code: number) => fail(`close.${code}`));
+    });
+  }
+
+  /** Sends register and waits for `registered` (or an error, a close, the timeout). */
+  register(roomId: string, role: string, metadata: Record<string, unknown>, presence: boolean, timeoutMs: number): Promise<StepOutcome> {
+    const started = nowUs();
+    return new Promise((resolve) => {
+      if (this.ws === null || this.state !== 'open') {
+        resolve({ ok: false, cls: 'register.not_connected', us: 0 });
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.pendingRegister = null;
+        resolve({ ok: false, cls: 'timeout.register', us: nowUs() - started });
+      }, timeoutMs);
+      this.pendingRegister = { resolve, startedUs: started, timer };
+      this.send(JSON.stringify({ type: 'register', peer_id: this.peerId, room_id: roomId, role, metadata, presence }));
+    });
+  }
+
+  /** `leave` and wait for `left` (churn in leave mode). */
+  leave(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (this.state !== 'registered') return resolve(false);
+      const timer = setTimeout(() => {
+        this.pendingLeave = null;
+        resolve(false);
+      }, timeoutMs);
+      this.pendingLeave = () => {
+        clearTimeout(timer);
+        this.pendingLeave = null;
+        this.state = 'open';
+        resolve(true);
+      };
+      this.send('{"type":"leave"}');
+    });
+  }
+
+  send(frame: string): boolean {
+    const ws = this.ws;
+    if (ws === null || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(frame);
+    return true;
+  }
+
+  /** Sends a discover_peers whose reply will be timed from `scheduledUs`. */
+  discover(frame: string, scheduledUs: number): boolean {
+    if (!this.send(frame)) return false;
+    this.discoverQueue.push(scheduledUs);
+    return true;
+  }
+
+  updateMetadata(frame: string, scheduledUs: number): boolean {
+    if (!this.send(frame)) return false;
+    this.updateQueue.push(scheduledUs);
+    return true;
+  }
+
+  /** Requests sent and not answered yet. */
+  get outstanding(): number {
+    return this.discoverQueue.length - this.discoverHead + (this.updateQueue.length - this.updateHead) + (this.offers - this.answers);
+  }
+
+  /** Forgets unanswered requests (after a close their replies cannot come); returns how many of each. */
+  dropOutstanding(): { discover: number; update_metadata: number; offer_answer: number } {
+    const dropped = {
+      discover: this.discoverQueue.length - this.discoverHead,
+      update_metadata: this.updateQueue.length - this.updateHead,
+      offer_answer: this.offers - this.answers,
+    };
+    this.discoverQueue.length = 0;
+    this.updateQueue.length = 0;
+    this.discoverHead = 0;
+    this.updateHead = 0;
+    this.answers = this.offers;
+    return dropped;
+  }
+
+  /** Closes on purpose; resolves when closed (or cut after `timeoutMs`). */
+  close(timeoutMs = 2000): Promise<void> {
+    const ws = this.ws;
+    if (ws === null || ws.readyState === WebSocket.CLOSED) {
+      this.state = 'closed';
+      return Promise.resolve();
+    }
+    this.closing = true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, timeoutMs);
+      ws.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      else ws.close(1000);
+    });
+  }
+
+  private onClose(code: number): void {
+    this.state = 'closed';
+    const expected = this.closing;
+    this.closing = false;
+    if (this.pendingRegister) {
+      const p = this.pendingRegister;
+      this.pendingRegister = null;
+      clearTimeout(p.timer);
+      p.resolve({ ok: false, cls: `close.${code}`, us: nowUs() - p.startedUs });
+    }
+    this.pendingLeave?.();
+    this.sink.closed(this, code, expected);
+  }
+
+  private onMessage(data: Buffer): void {
+    // The server's heartbeat pings every registered peer at once: skip them without parsing.
+    if (data.length === PING.length && data.equals(PING)) return;
+    const at = nowUs();
+    let msg: Record<string, unknown>;
+    try {
+      msg = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      this.sink.error(this, 'bench.bad_frame');
+      return;
+    }
+    switch (msg.type) {
+      case 'peer_message': {
+        const p = msg.payload as { s?: unknown; q?: unknown; t?: unknown } | null;
+        if (p && typeof p.s === 'number' && typeof p.q === 'number' && typeof p.t === 'number') this.sink.relay(this, p.s, p.q, p.t, at);
+        else this.sink.error(this, 'bench.foreign_message');
+        return;
+      }
+      case 'offer': {
+        const t = msg.bench_t;
+        if (typeof t === 'number' && typeof msg.sender === 'string') {
+          this.send(`{"type":"answer","target":${JSON.stringify(msg.sender)},"sdp":"v=0 bench-answer","bench_t":${t}}`);
+        }
+        return;
+      }
+      case 'answer': {
+        const t = msg.bench_t;
+        // An answer to an offer already given up on (the peer churned) is not counted again.
+        if (typeof t === 'number' && this.answers < this.offers) {
+          this.answers++;
+          this.sink.answer(this, t, at);
+        }
+        return;
+      }
+      case 'peer_list':
+        this.popReply('discover', at, true);
+        return;
+      case 'metadata_updated':
+        this.popReply('update_metadata', at, true);
+        return;
+      case 'registered': {
+        const p = this.pendingRegister;
+        if (p) {
+          this.pendingRegister = null;
+          clearTimeout(p.timer);
+          this.state = 'registered';
+          p.resolve({ ok: true, us: at - p.startedUs });
+        }
+        return;
+      }
+      case 'left':
+        this.pendingLeave?.();
+        return;
+      case 'error':
+        this.onError(msg, at);
+        return;
+      case 'peer_joined':
+      case 'peer_updated':
+      case 'peer_left':
+        this.sink.presence(this);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onError(msg: Record<string, unknown>, at: number): void {
+    const code = typeof msg.code === 'string' ? msg.code : 'UNKNOWN';
+    const cls = `protocol.${code}`;
+    switch (msg.request_type) {
+      case 'register': {
+        const p = this.pendingRegister;
+        if (p) {
+          this.pendingRegister = null;
+          clearTimeout(p.timer);
+          p.resolve({ ok: false, cls, us: at - p.startedUs });
+          return;
+        }
+        break;
+      }
+      case 'discover_peers':
+        this.popReply('discover', at, false);
+        break;
+      case 'update_metadata':
+        this.popReply('update_metadata', at, false);
+        break;
+      case 'offer':
+        if (this.answers < this.offers) this.answers++;
+        break;
+      default:
+        break;
+    }
+    this.sink.error(this, cls);
+  }
+
+  private popReply(op: 'discover' | 'update_metadata', at: number, ok: boolean): void {
+    const queue = op === 'discover' ? this.discoverQueue : this.updateQueue;
+    const head = op === 'discover' ? this.discoverHead : this.updateHead;
+    if (head >= queue.length) return;
+    const scheduled = queue[head]!;
+    if (op === 'discover') this.discoverHead++;
+    else this.updateHead++;
+    if (head + 1 === queue.length) {
+      queue.length = 0;
+      if (op === 'discover') this.discoverHead = 0;
+      else this.updateHead = 0;
+    } else if (head > 1024) {
+      queue.splice(0, head + 1);
+      if (op === 'discover') this.discoverHead = 0;
+      else this.updateHead = 0;
+    }
+    this.sink.reply(this, op, scheduled, at, ok);
+  }
+
+  /** Accounts one relay from `from` numbered `seq`; returns 'new', 'reordered' or 'duplicate'. */
+  accept(from: number, seq: number): 'new' | 'reordered' | 'duplicate' {
+    let s = this.streams.get(from);
+    if (s === undefined) {
+      s = { max: -1, received: 0, gaps: null };
+      this.streams.set(from, s);
+    }
+    if (seq > s.max) {
+      if (seq > s.max + 1 && seq - s.max <= MAX_GAP) {
+        s.gaps ??= new Set();
+        for (let q = s.max + 1; q < seq; q++) s.gaps.add(q);
+      }
+      s.max = seq;
+      s.received++;
+      return 'new';
+    }
+    if (s.gaps?.delete(seq)) {
+      s.received++;
+      return 'reordered';
+    }
+    return 'duplicate';
+  }
+}
