@@ -31,6 +31,8 @@ export class Connection {
   closed = false;
   /** What presence subscribers are told when this connection goes away. */
   leftReason: PeerLeftReason = 'left';
+  /** Which slice of the heartbeat interval pings this connection. */
+  heartbeatSlot = 0;
   /** A handler is running; new work waits in the inbox. */
   busy = false;
   /** The end of the registration is queued (at the socket's close, or earlier for a cut-off consumer). */

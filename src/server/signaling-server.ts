@@ -23,7 +23,7 @@ import { ServerMetrics } from './metrics.js';
 import { deliverPresence } from './presence.js';
 import { resolveOptions, type ServerConfig, type ServerDeps, type ServerOptions } from './server-options.js';
 import type { ServerContext } from './server-context.js';
-import { Heartbeat } from './heartbeat.js';
+import { Heartbeat, heartbeatSlot } from './heartbeat.js';
 import { spreadCloses } from './drain.js';
 
 type Phase = 'new' | 'running' | 'draining' | 'stopped';
@@ -287,6 +287,7 @@ export class SignalingServer implements BusSink {
       sendBufferLimitBytes: this.options.sendBufferLimitBytes,
     });
     conn.identity = identity;
+    conn.heartbeatSlot = heartbeatSlot(this.connectionCounter);
     conn.onCutOff = () => {
       // A slow consumer leaves at once; its socket gets a few seconds to take the 4001, then goes.
       this.pipeline.closed(conn);
