@@ -161,8 +161,8 @@ export interface StateBackend {
   /** Replaces role / metadata / presence of an owned record; false if no longer owned. */
   updatePeer(record: PeerRecord): Promise<boolean>;
   getPeer(peerId: string): Promise<PeerRecord | null>;
-  /** The room's peers, in discovery order. */
-  listRoom(roomId: string): Promise<PeerRecord[]>;
+  /** The room's peers, in discovery order (a shared list: callers must not modify it). */
+  listRoom(roomId: string): Promise<readonly PeerRecord[]>;
 
   /** Delivers a frame to a peer of `roomId` on whichever instance holds it. */
   route(roomId: string, targetPeerId: string, frame: string): Promise<RouteResult>;

@@ -17,9 +17,10 @@ function problems(raw: unknown, overrides: Record<string, unknown> = {}, flagNam
 }
 
 describe('shipped scenarios', () => {
-  it('are the seven the issue asks for, each a file', () => {
-    expect(files.map((f) => f.replace(/\.json$/, '')).sort()).toEqual([...shippedScenarioNames()].sort());
-    expect(files).toHaveLength(7);
+  it('include the seven the issue asks for, each a file (plus the perf-* files of docs/performance.md)', () => {
+    const names = files.map((f) => f.replace(/\.json$/, ''));
+    expect(names.filter((n) => !n.startsWith('perf-')).sort()).toEqual([...shippedScenarioNames()].sort());
+    expect(shippedScenarioNames()).toHaveLength(7);
   });
 
   it.each(files)('%s parses, validates, and is named after its file', async (file) => {

@@ -413,6 +413,8 @@ describe.runIf(requireRedis())('operator commands on a two-instance cluster', ()
 function runInTerminal(command: string, env: Record<string, string>, enough: (drawn: string) => boolean): Promise<string> {
   return new Promise((resolve, reject) => {
     const childEnv: NodeJS.ProcessEnv = { ...cliEnv(), TERM: 'xterm-256color', ...env };
+    // A terminal under CI=true would get no colour from chalk's detection; this test is about a person's terminal.
+    delete childEnv.CI;
     delete childEnv.FORCE_COLOR;
     const child = spawn('script', ['-qefc', command, '/dev/null'], { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';

@@ -1,4 +1,6 @@
+import type { Cluster, Redis } from 'ioredis';
 import { createClients, serverMajorVersion, type RedisClient } from './redis-client.js';
+import { ShardSubscriber } from './shard-subscriber.js';
 import { StateUnavailableError } from '../../protocol/error-codes.js';
 import type { PeerLeftReason } from '../../protocol/messages.js';
 import {
@@ -49,6 +51,9 @@ export const DEFAULT_REDIS_OPTIONS: Omit<RedisBackendOptions, 'url'> = Object.fr
 
 type Reply = (string | number | null)[];
 
+/** Rooms whose parsed peer lists an instance keeps (oldest dropped first). */
+const ROOM_CACHE_SIZE = 1000;
+
 /** How long after its restore an instance waits before announcing leaves that happened during an outage. */
 const RESTORE_SETTLE_MS = 1500;
 /** The scripts, as ioredis adds them to the client. */
@@ -59,6 +64,7 @@ interface ScriptCommands {
   sigJoin(...args: (string | number)[]): Promise<Reply>;
   sigLeave(...args: (string | number)[]): Promise<string | null>;
   sigUpdate(...args: (string | number)[]): Promise<number>;
+  sigListRoom(...args: (string | number)[]): Promise<string[]>;
   sigRoute(...args: (string | number)[]): Promise<Reply>;
   sigPresence(...args: (string | number)[]): Promise<number>;
   sigRestore(...args: (string | number)[]): Promise<number>;
@@ -80,7 +86,10 @@ export class RedisBackend implements StateBackend {
   readonly keys: KeySpace;
   readonly options: RedisBackendOptions;
   private readonly cmd: RedisClient;
-  private readonly sub: RedisClient;
+  /** Standalone Redis: the dedicated subscriber connection. */
+  private readonly sub: Redis | null;
+  /** Redis Cluster: the subscription on the master of this instance's channel slot. */
+  private shard: ShardSubscriber | null = null;
   /**
    * How deliveries travel: `script` publishes inside the routing script (one round trip; standalone
    * Redis, or a cluster older than 7 where PUBLISH is broadcast); `sharded` looks the target up, then
@@ -92,6 +101,8 @@ export class RedisBackend implements StateBackend {
   private sink: BusSink | null = null;
   private instance: InstanceInfo | null = null;
   private registry: InstanceRegistry | null = null;
+  /** Parsed room lists by room, with the room version they reflect (see listRoom). */
+  private readonly roomCache = new Map<string, { version: string; peers: PeerRecord[] }>();
   /** This instance's registered peers: the local truth written back after an outage. */
   private readonly owned = new Map<string, Owned>();
   /** Peers that left while Redis was unreachable; removed and announced when it is back. */
@@ -116,25 +127,43 @@ export class RedisBackend implements StateBackend {
     this.sink = sink;
     this.observer = observer;
     this.watch(this.cmd, 'command');
-    this.watch(this.sub, 'subscriber');
+    if (this.sub) this.watch(this.sub, 'subscriber');
+    const onMessage = (message: Buffer) => this.onBusMessage(message.toString('utf8'));
     try {
-      await Promise.all([this.connect(this.cmd), this.connect(this.sub)]);
-      if (this.options.cluster !== null) {
+      await Promise.all([this.connect(this.cmd), this.sub ? this.connect(this.sub) : null]);
+      const channel = this.keys.channel(instance.serverId);
+      if (this.sub) {
+        await this.sub.subscribe(channel);
+        this.sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => onMessage(message));
+      } else {
         const major = await serverMajorVersion(this.cmd);
         this.busMode = major >= 7 ? 'sharded' : 'script';
         if (this.busMode === 'script') {
           observer.event('warn', `Redis ${major} has no sharded pub/sub: using classic pub/sub, broadcast over the whole cluster`);
         }
+        this.shard = new ShardSubscriber(
+          this.cmd as Cluster,
+          channel,
+          this.busMode === 'sharded',
+          { connectTimeout: this.options.connectTimeoutMs },
+          onMessage,
+          (event) => {
+            if (event === 'lost') {
+              this.lost = true;
+              observer.event('warn', 'Redis subscriber lost (cluster failover?); resubscribing');
+            } else {
+              this.scheduleRestore(0);
+            }
+          },
+        );
+        await this.shard.start(Date.now() + this.options.connectTimeoutMs);
       }
-      if (this.busMode === 'sharded') await this.shardedSubscribe(this.keys.channel(instance.serverId));
-      else await this.sub.subscribe(this.keys.channel(instance.serverId));
     } catch (err) {
       this.cmd.disconnect();
-      this.sub.disconnect();
+      this.sub?.disconnect();
+      await this.shard?.stop();
       throw new StateUnavailableError(`cannot reach Redis at ${redactUrl(this.options.url)}: ${errorText(err)}`, { cause: err });
     }
-    const onMessage = (_channel: Buffer, message: Buffer) => this.onBusMessage(message.toString('utf8'));
-    this.sub.on(this.busMode === 'sharded' ? 'smessageBuffer' : 'messageBuffer', onMessage);
     this.registry = new InstanceRegistry({
       redis: this.cmd,
       keys: this.keys,
@@ -151,20 +180,6 @@ export class RedisBackend implements StateBackend {
     this.registry.start();
   }
 
-  /** SSUBSCRIBE, retried while ioredis is still setting up its per-shard subscribers. */
-  private async shardedSubscribe(channel: string): Promise<void> {
-    const deadline = Date.now() + this.options.connectTimeoutMs;
-    for (;;) {
-      try {
-        await this.sub.ssubscribe(channel);
-        return;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  }
-
   /** Connects for tools (keys, rooms) that use the store without being an instance. */
   async open(): Promise<void> {
     this.cmd.on('error', () => {});
@@ -179,7 +194,7 @@ export class RedisBackend implements StateBackend {
   async close(): Promise<void> {
     await this.cmd.quit().catch(() => {});
     this.cmd.disconnect();
-    this.sub.disconnect();
+    this.sub?.disconnect();
   }
 
   async stop(): Promise<void> {
@@ -192,13 +207,17 @@ export class RedisBackend implements StateBackend {
       for (const { record } of [...this.owned.values()]) await this.unregister(record.peerId, record.connectionId).catch(() => {});
       await this.registry?.deregister().catch(() => {});
     }
-    await Promise.allSettled([this.sub.quit(), this.cmd.quit()]);
-    this.sub.disconnect();
+    await Promise.allSettled([this.sub?.quit(), this.shard?.stop(), this.cmd.quit()]);
+    this.sub?.disconnect();
     this.cmd.disconnect();
   }
 
   healthy(): boolean {
-    return !this.stopped && this.cmd.status === 'ready' && this.sub.status === 'ready' && this.restoring === null;
+    return !this.stopped && this.cmd.status === 'ready' && this.subscriberStatus === 'ready' && this.restoring === null;
+  }
+
+  private get subscriberStatus(): string {
+    return this.sub?.status ?? this.shard?.status ?? 'end';
   }
 
   async register(request: RegisterRequest): Promise<RegisterOutcome> {
@@ -321,6 +340,7 @@ export class RedisBackend implements StateBackend {
       this.scripts.sigUpdate(
         this.keys.roomPeers(record.roomId),
         this.keys.roomRoutes(record.roomId),
+        this.keys.roomMeta(record.roomId),
         record.peerId,
         record.connectionId,
         JSON.stringify(record),
@@ -337,9 +357,26 @@ export class RedisBackend implements StateBackend {
     return raw ? (JSON.parse(raw) as PeerRecord) : null;
   }
 
-  async listRoom(roomId: string): Promise<PeerRecord[]> {
-    const raw = await this.run('hvals', () => this.cmd.hvals(this.keys.roomPeers(roomId)));
-    return raw.map((r) => JSON.parse(r) as PeerRecord).sort(discoveryOrder);
+  /**
+   * The room's peers in discovery order. Parsed lists are cached per room with the room's version:
+   * while nothing changed, a discovery costs one small script call and no parsing.
+   */
+  async listRoom(roomId: string): Promise<readonly PeerRecord[]> {
+    const cached = this.roomCache.get(roomId);
+    const reply = await this.run('list_room', () =>
+      this.scripts.sigListRoom(this.keys.roomPeers(roomId), this.keys.roomMeta(roomId), cached?.version ?? ''),
+    );
+    const version = reply[0]!;
+    if (cached && reply.length === 1 && version === cached.version) return cached.peers;
+    if (version === '') {
+      // No version (a room without meta): nothing to cache against.
+      this.roomCache.delete(roomId);
+      return (await this.run('hvals', () => this.cmd.hvals(this.keys.roomPeers(roomId)))).map((r) => JSON.parse(r) as PeerRecord).sort(discoveryOrder);
+    }
+    const peers = reply.slice(1).map((r) => JSON.parse(r) as PeerRecord).sort(discoveryOrder);
+    if (this.roomCache.size >= ROOM_CACHE_SIZE) this.roomCache.delete(this.roomCache.keys().next().value!);
+    this.roomCache.set(roomId, { version, peers });
+    return peers;
   }
 
   async route(roomId: string, targetPeerId: string, frame: string): Promise<RouteResult> {
@@ -682,7 +719,7 @@ export class RedisBackend implements StateBackend {
     if (this.stopped || this.registry === null || this.restoreTimer !== null) return;
     this.restoreTimer = setTimeout(() => {
       this.restoreTimer = null;
-      if (this.stopped || this.cmd.status !== 'ready' || this.sub.status !== 'ready') {
+      if (this.stopped || this.cmd.status !== 'ready' || this.subscriberStatus !== 'ready') {
         if (!this.stopped) this.scheduleRestore(500);
         return;
       }

@@ -16,7 +16,7 @@ export interface ClientSettings {
  * The command and subscriber connections. Commands fail fast while disconnected (no offline
  * queue: the server answers SERVICE_UNAVAILABLE rather than queueing); reconnects go on forever.
  */
-export function createClients(settings: ClientSettings): { cmd: RedisClient; sub: RedisClient } {
+export function createClients(settings: ClientSettings): { cmd: RedisClient; sub: Redis | null } {
   const common: RedisOptions = {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -42,13 +42,10 @@ export function createClients(settings: ClientSettings): { cmd: RedisClient; sub
     clusterRetryStrategy: (times: number) => Math.min(100 * times, 1000),
     redisOptions: { ...common, lazyConnect: false },
   };
+  // On a cluster the subscriber is a ShardSubscriber, made once the cluster is connected.
   return {
     cmd: new Cluster(nodes, { ...clusterOptions, redisOptions: { ...clusterOptions.redisOptions, connectionName: 'sleap-signal' } }),
-    sub: new Cluster(nodes, {
-      ...clusterOptions,
-      shardedSubscribers: true,
-      redisOptions: { ...clusterOptions.redisOptions, connectionName: 'sleap-signal-sub' },
-    }),
+    sub: null,
   };
 }
 

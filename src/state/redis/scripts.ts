@@ -74,6 +74,7 @@ end
 if admin then redis.call('HSET', KEYS[4], 'admin', admin) else redis.call('HDEL', KEYS[4], 'admin') end
 redis.call('HSETNX', KEYS[4], 'created_at', ARGV[8])
 redis.call('HSET', KEYS[4], 'last_used', ARGV[8])
+redis.call('HINCRBY', KEYS[4], 'v', 1)
 for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[9]) end
 local out = {'OK', admin or '', conflict, old or ''}
 local all = redis.call('HGETALL', KEYS[1])
@@ -93,15 +94,33 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
 if redis.call('HGET', KEYS[4], 'admin') == ARGV[1] then redis.call('HDEL', KEYS[4], 'admin') end
 redis.call('HSET', KEYS[4], 'last_used', ARGV[3])
+redis.call('HINCRBY', KEYS[4], 'v', 1)
 redis.call('EXPIRE', KEYS[4], ARGV[4])
 return rec
 `;
 
-/** Replace an owned record. KEYS: peers, routes. ARGV: peer, conn, record. Returns 1 or 0. */
+/** Replace an owned record. KEYS: peers, routes, meta. ARGV: peer, conn, record. Returns 1 or 0. */
 export const UPDATE = `
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HINCRBY', KEYS[3], 'v', 1)
 return 1
+`;
+
+/**
+ * A room's records, unless the caller's copy is current. Every change to a room's records bumps
+ * its version (meta field v). KEYS: peers, meta. ARGV: the version the caller holds ('' = none).
+ * Returns {version} when unchanged, else {version, record1, record2, ...}.
+ */
+export const LIST_ROOM = `
+-- created_at tells a room apart from an earlier room of the same id (its meta may have expired).
+local m = redis.call('HMGET', KEYS[2], 'created_at', 'v')
+if not m[2] then return {''} end
+local v = (m[1] or '') .. ':' .. m[2]
+if v == ARGV[1] then return {v} end
+local out = {v}
+for _, r in ipairs(redis.call('HVALS', KEYS[1])) do out[#out + 1] = r end
+return out
 `;
 
 /**
@@ -145,6 +164,7 @@ if ARGV[4] == '1' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) else redis.
 if ARGV[5] == '1' and not redis.call('HGET', KEYS[4], 'admin') then redis.call('HSET', KEYS[4], 'admin', ARGV[1]) end
 redis.call('HSETNX', KEYS[4], 'created_at', ARGV[6])
 redis.call('HSET', KEYS[4], 'last_used', ARGV[6])
+redis.call('HINCRBY', KEYS[4], 'v', 1)
 for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[7]) end
 return 1
 `;
@@ -155,7 +175,8 @@ export const SCRIPTS = {
   sigRelease: { numberOfKeys: 1, lua: RELEASE },
   sigJoin: { numberOfKeys: 4, lua: JOIN },
   sigLeave: { numberOfKeys: 4, lua: LEAVE },
-  sigUpdate: { numberOfKeys: 2, lua: UPDATE },
+  sigUpdate: { numberOfKeys: 3, lua: UPDATE },
+  sigListRoom: { numberOfKeys: 2, lua: LIST_ROOM },
   sigRoute: { numberOfKeys: 1, lua: ROUTE },
   sigPresence: { numberOfKeys: 1, lua: PRESENCE },
   sigRestore: { numberOfKeys: 4, lua: RESTORE },
