@@ -5,7 +5,7 @@ import { validateScenario } from '../../src/bench/scenario.js';
 import { nowUs } from '../../src/bench/clock.js';
 import { startServer } from '../helpers/harness.js';
 import { quick } from './bench-helpers.js';
-import { blackHole, freePort } from './netutil.js';
+import { blackHole, freePort } from '../helpers/net.js';
 
 /** Deliberately broken targets: each failure must land in its own error class. */
 

@@ -1,9 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './net.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+
+export { freePort };
 
 /** Whether a redis-server binary is on PATH. */
 export const REDIS_AVAILABLE = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -17,17 +19,6 @@ export function requireRedis(): boolean {
   if (process.env.CI) throw new Error('redis-server is not installed, and CI is set: Redis suites must run (apt-get install redis-server)');
   console.warn('\n!!! redis-server not found: SKIPPING the Redis test suites (install redis-server to run them) !!!\n');
   return false;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** A real redis-server on a free loopback port, with no persistence; can be killed and restarted. */
