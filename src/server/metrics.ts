@@ -18,6 +18,7 @@ export class ServerMetrics {
   /** Labelled children, made once per label value: the hot path must not hash labels per message. */
   private readonly sentByType = new Map<string, Counter.Internal>();
   private readonly latencyByType = new Map<string, Histogram.Internal<"type">>();
+  private readonly redisByOperation = new Map<string, Counter.Internal>();
 
   constructor(census: () => Promise<RoomCensus>) {
     const registers = [this.registry];
@@ -99,6 +100,13 @@ export class ServerMetrics {
   sent(type: string): void {
     let child = this.sentByType.get(type);
     if (child === undefined) this.sentByType.set(type, (child = this.messagesSent.labels({ type })));
+    child.inc();
+  }
+
+  /** Counts one Redis command or script (on the cross-instance relay path: one per message). */
+  redisOperation(operation: string): void {
+    let child = this.redisByOperation.get(operation);
+    if (child === undefined) this.redisByOperation.set(operation, (child = this.redisOperations.labels({ operation })));
     child.inc();
   }
 

@@ -115,7 +115,7 @@ export class SignalingServer implements BusSink {
         { serverId: this.serverId, host: address.address, port: address.port, version: this.options.version, startedAt: Date.now() },
         this,
         {
-          operation: (name) => this.metrics.redisOperations.inc({ operation: name }),
+          operation: (name) => this.metrics.redisOperation(name),
           failure: (name, err) => {
             this.metrics.redisFailures.inc();
             this.log.debug({ err, operation: name }, 'shared state operation failed');
