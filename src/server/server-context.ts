@@ -4,6 +4,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { MessageValidator } from '../protocol/validate.js';
 import type { StateBackend } from '../state/state-backend.js';
 import type { Connection } from './connection.js';
+import type { PeerRecord } from '../state/state-backend.js';
 import type { LocalPeers } from './local-peers.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ServerOptions } from './server-options.js';
@@ -20,6 +21,8 @@ export interface ServerContext {
   readonly log: Logger;
   readonly validator: MessageValidator;
   readonly auth: Authenticator;
+  /** Serialised metadata per record object (records are immutable: a change is a new record). */
+  readonly metadataJson: WeakMap<PeerRecord, string>;
   /** Relayed messages since start (prom-client counters are not cheap to read back). */
   readonly relayCounter: { value: number };
 }

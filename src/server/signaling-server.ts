@@ -71,6 +71,7 @@ export class SignalingServer implements BusSink {
       metrics: this.metrics,
       log: this.log,
       relayCounter: { value: 0 },
+      metadataJson: new WeakMap(),
       auth: new Authenticator(this.options.auth, this.options.jwt ? new JwtVerifier(this.options.jwt) : null, this.state),
       validator: new MessageValidator({ limits: this.options.limits, compat: this.options.compat === 'sleap-rtc' }),
     };

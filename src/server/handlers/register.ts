@@ -116,11 +116,14 @@ function displace(ctx: ServerContext, prior: PeerRecord): void {
     .catch((err: unknown) => ctx.log.warn({ err, peerId: prior.peerId }, 'could not close the replaced connection'));
 }
 
+/**
+ * The `registered` reply. Each peer's metadata is serialised once per record (a cached string per
+ * record object) and spliced in: a registration into a room of N peers does not re-serialise N
+ * metadata objects (and a peer id such as `__proto__` is only ever a JSON string here).
+ */
 function registeredFrame(ctx: ServerContext, msg: RegisterMessage, outcome: Extract<RegisterOutcome, { ok: true }>) {
   const { record, roomPeers } = outcome;
-  const peerMetadata: Record<string, unknown> = {};
-  for (const p of roomPeers) peerMetadata[p.peerId] = p.metadata;
-  return JSON.stringify({
+  const base = JSON.stringify({
     type: ctx.options.compat === 'sleap-rtc' ? 'registered_auth' : 'registered',
     peer_id: record.peerId,
     room_id: record.roomId,
@@ -129,9 +132,16 @@ function registeredFrame(ctx: ServerContext, msg: RegisterMessage, outcome: Extr
     session_token: record.sessionToken,
     admin_peer_id: outcome.adminPeerId,
     peer_list: roomPeers.map((p) => p.peerId),
-    peer_metadata: peerMetadata,
     ice_servers: ctx.options.iceServers,
     mesh_ice_servers: ctx.options.iceServers,
     server_id: ctx.serverId,
   });
+  const metadata = roomPeers.map((p) => `${JSON.stringify(p.peerId)}:${metadataJson(ctx, p)}`).join(',');
+  return `${base.slice(0, -1)},"peer_metadata":{${metadata}}}`;
+}
+
+function metadataJson(ctx: ServerContext, record: PeerRecord): string {
+  let json = ctx.metadataJson.get(record);
+  if (json === undefined) ctx.metadataJson.set(record, (json = JSON.stringify(record.metadata)));
+  return json;
 }
