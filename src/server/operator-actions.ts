@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { CloseCode } from '../protocol/close-codes.js';
 import type { ControlMessage, PeerRecord } from '../state/state-backend.js';
-import { randomSecret, safeEqual } from '../auth/secrets.js';
+import { safeEqual } from '../auth/secrets.js';
 import { newApiKeyRecord, newRoomRecord, publicKey } from '../admin/records.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { announceLeft } from './presence.js';
@@ -32,8 +32,8 @@ export class OperatorActions {
   }
 
   async createRoom(body: Record<string, unknown>): Promise<HttpReply> {
-    const roomId = body.room_id ?? `room-${randomSecret(9)}`;
-    if (typeof roomId !== 'string' || roomId.length === 0 || roomId.length > this.ctx.options.limits.maxIdLength) {
+    const roomId = body.room_id ?? null;
+    if (roomId !== null && (typeof roomId !== 'string' || roomId.length === 0 || roomId.length > this.ctx.options.limits.maxIdLength)) {
       return { status: 400, body: { error: `room_id must be a string of 1 to ${this.ctx.options.limits.maxIdLength} characters` } };
     }
     const expiresIn = body.expires_in;
@@ -41,9 +41,9 @@ export class OperatorActions {
       return { status: 400, body: { error: 'expires_in must be a number of seconds, at most 30 days' } };
     }
     const { record, token } = newRoomRecord(roomId, typeof expiresIn === 'number' ? expiresIn * 1000 : this.ctx.options.roomExpiresMs);
-    if (!(await this.ctx.state.createRoom(record))) return { status: 409, body: { error: `room ${roomId} exists already` } };
-    this.ctx.log.info({ event: 'room_created', roomId, expiresAt: record.expiresAt }, 'room created');
-    return { status: 200, body: { room_id: roomId, token, expires_at: Math.floor(record.expiresAt / 1000) } };
+    if (!(await this.ctx.state.createRoom(record))) return { status: 409, body: { error: `room ${record.roomId} exists already` } };
+    this.ctx.log.info({ event: 'room_created', roomId: record.roomId, expiresAt: record.expiresAt }, 'room created');
+    return { status: 200, body: { room_id: record.roomId, token, expires_at: Math.floor(record.expiresAt / 1000) } };
   }
 
   async deletePeer(peerId: string): Promise<HttpReply> {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { connect, freshRoom, registeredPeer, startServer, type ServerMessage, type SignalClient } from '../helpers/harness.js';
 import type { SignalingServer } from '../../src/server/signaling-server.js';
+import { CLIENT_MESSAGE_TYPES } from '../../src/protocol/schemas.js';
+import { ERROR_CODES as ALL_ERROR_CODES } from '../../src/protocol/error-codes.js';
 
 /**
  * Seeded fuzz: a registered peer sends a few hundred odd frames (random bytes, random text,
@@ -18,35 +20,9 @@ const FRAMES = 400;
 const SYNC_TYPE = 'zz-fuzz-sync';
 const WAIT = 5000;
 
-const CLIENT_TYPES = [
-  'register',
-  'discover_peers',
-  'update_metadata',
-  'peer_message',
-  'offer',
-  'answer',
-  'candidate',
-  'mesh_connect',
-  'mesh_answer',
-  'ice_candidate',
-  'ping',
-  'leave',
-] as const;
-const ERROR_CODES = new Set([
-  'INVALID_JSON',
-  'INVALID_MESSAGE',
-  'UNKNOWN_MESSAGE_TYPE',
-  'NOT_REGISTERED',
-  'AUTH_FAILED',
-  'ROOM_NOT_FOUND',
-  'ROOM_FULL',
-  'PEER_ID_TAKEN',
-  'FORBIDDEN',
-  'PEER_NOT_FOUND',
-  'PEER_NOT_IN_ROOM',
-  'RATE_LIMITED',
-  'SERVICE_UNAVAILABLE',
-]);
+// The fuzzer draws from the server's own lists: what it checks is behaviour, not the lists.
+const CLIENT_TYPES = CLIENT_MESSAGE_TYPES;
+const ERROR_CODES = new Set<string>(ALL_ERROR_CODES);
 /** Replies to a request (at most one per frame; admin_conflict may precede registered). */
 const REPLY_TYPES = new Set(['error', 'pong', 'peer_list', 'metadata_updated', 'registered', 'left']);
 /** What a relay delivers (the fuzzer may relay to itself). */

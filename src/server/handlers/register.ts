@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { CloseCode } from '../../protocol/close-codes.js';
 import { protocolError } from '../../protocol/error-codes.js';
 import { deepEqual } from '../../protocol/json-value.js';
@@ -8,14 +7,10 @@ import type { PeerRecord, RegisterOutcome } from '../../state/state-backend.js';
 import type { Connection } from '../connection.js';
 import { announceJoined, announceLeft, announceUpdated } from '../presence.js';
 import type { HandlerResult, ServerContext } from '../server-context.js';
-import { matchesHash } from '../../auth/secrets.js';
-
-export function newSecret(): string {
-  return randomBytes(24).toString('base64url');
-}
+import { matchesHash, randomSecret } from '../../auth/secrets.js';
 
 export function newPeerId(): string {
-  return `peer-${randomBytes(9).toString('base64url')}`;
+  return `peer-${randomSecret(9)}`;
 }
 
 /**
@@ -57,7 +52,7 @@ export async function handleRegister(ctx: ServerContext, conn: Connection, msg: 
     connectedAt: Date.now() / 1000,
     serverId: ctx.serverId,
     connectionId: conn.id,
-    sessionToken: newSecret(),
+    sessionToken: randomSecret(24),
     subject,
     presence: msg.presence ?? false,
   };
