@@ -16,7 +16,9 @@ let summary = 'tests: 0 passed, 1 failed (no results were written)';
 try {
   const r = JSON.parse(readFileSync(out, 'utf8'));
   const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-  summary = `tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`;
+  // A file that fails before any test runs (a missing tool under CI, an import error) counts too.
+  const unloaded = (r.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
+  summary = `tests: ${r.numPassedTests} passed, ${r.numFailedTests + unloaded} failed, ${skipped} skipped`;
 } catch {}
 console.log(summary);
 process.exit(run.status ?? 1);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, freshRoom, registeredPeer } from '../helpers/harness.js';
+import { connect, freshRoom, registeredPeer, startServer } from '../helpers/harness.js';
 import { eventually, useRedisCluster } from '../helpers/cluster.js';
 import { requireRedis } from '../helpers/redis-process.js';
 import { ServeProcess } from '../helpers/serve-process.js';
@@ -36,6 +36,39 @@ describe.runIf(requireRedis())('faults: dead instances, Redis outages, drains', 
     try {
       expect(await redis.zrange(`${cluster.prefix}servers`, 0, -1)).toEqual([survivor!.serverId]);
       expect(await redis.exists(`${cluster.prefix}peer:{p:on-doomed-1}`)).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('spares a lapsed instance that still listens for a grace, and a reaped live instance writes its peers back', async () => {
+    // The reaper ticks every 333 ms and spares a listener for 500 ms past the lapse; the other
+    // instance beats only when the test says so.
+    const [reaper] = await cluster.servers(1, {}, { reapAfterMs: 1000 });
+    const backend = cluster.backend({ reapAfterMs: 60_000 });
+    const live = await startServer({}, { state: backend });
+    const room = freshRoom();
+    const watcher = await registeredPeer(reaper!, { room_id: room, peer_id: 'watcher', presence: true });
+    const worker = await registeredPeer(live, { room_id: room, peer_id: 'worker', role: 'worker' });
+    expect((await watcher.client.next('peer_joined')).peer_id).toBe('worker');
+    const redis = cluster.redis.client();
+    try {
+      // What a failover of the master holding its heartbeat looks like to the others.
+      await redis.del(backend.keys.server(live.serverId));
+      await redis.zadd(backend.keys.servers, Date.now() - 1100, live.serverId);
+      await new Promise((r) => setTimeout(r, 380));
+      expect((await watcher.client.request({ type: 'discover_peers' }, 'peer_list')).count).toBe(1);
+      // Past the grace it counts as lost even though its subscriber is still there.
+      expect(await watcher.client.next('peer_left', 3000)).toEqual({ type: 'peer_left', peer_id: 'worker', reason: 'server_lost' });
+      expect((await watcher.client.request({ type: 'discover_peers' }, 'peer_list')).count).toBe(0);
+      // Its next heartbeat finds its key gone: it writes the worker back and tells the room.
+      await backend.heartbeat();
+      expect(await watcher.client.next('peer_joined', 3000)).toMatchObject({ type: 'peer_joined', peer_id: 'worker', role: 'worker' });
+      const list = await watcher.client.request({ type: 'discover_peers' }, 'peer_list');
+      expect((list.peers as { peer_id: string }[]).map((p) => p.peer_id)).toEqual(['worker']);
+      watcher.client.send({ type: 'peer_message', to_peer_id: 'worker', payload: 'back' });
+      expect((await worker.client.next('peer_message')).payload).toBe('back');
+      expect(await redis.sismember(backend.keys.serverPeers(live.serverId), 'worker')).toBe(1);
     } finally {
       redis.disconnect();
     }

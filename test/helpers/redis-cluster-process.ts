@@ -117,6 +117,32 @@ export class RedisClusterProcess {
     }
   }
 
+  /**
+   * Waits until every replica has applied all its master has written. Replication is asynchronous:
+   * a master killed before that loses its last writes, which the instances write back on their own
+   * only once the new topology has settled.
+   */
+  async waitForReplicationCaughtUp(ms = 5000): Promise<void> {
+    const end = Date.now() + ms;
+    const offsets = async (port: number) => {
+      const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+      try {
+        const info = (await client.info('replication')) as string;
+        const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
+        return { role: /^role:(\w+)/m.exec(info)?.[1], own: field('master_repl_offset'), masterPort: field('master_port') };
+      } finally {
+        client.disconnect();
+      }
+    };
+    for (;;) {
+      const live = await Promise.all(this.nodes.filter((n) => n.child).map(async (n) => ({ port: n.port, ...(await offsets(n.port)) })));
+      const behind = live.filter((n) => n.role === 'slave' && live.find((m) => m.port === n.masterPort)?.own !== n.own);
+      if (behind.length === 0) return;
+      if (Date.now() > end) throw new Error(`replicas behind after ${ms} ms: ${behind.map((n) => n.port).join(',')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** kill -9 one node. */
   async killNode(port: number): Promise<void> {
     const node = this.nodes.find((n) => n.port === port)!;

@@ -18,11 +18,11 @@ describe.runIf(requireRedis() && REDIS_AVAILABLE)('Redis Cluster: three masters,
   });
 
   let prefix = '';
-  const servers = async (n: number): Promise<SignalingServer[]> => {
+  const servers = async (n: number, reapAfterMs = 1500): Promise<SignalingServer[]> => {
     prefix = `c${process.pid}-${++prefixSeq}:`;
     const out: SignalingServer[] = [];
     for (let i = 0; i < n; i++) {
-      out.push(await startServer({}, { state: new RedisBackend({ url: '', cluster: cluster.seeds, prefix, reapAfterMs: 1500 }) }));
+      out.push(await startServer({}, { state: new RedisBackend({ url: '', cluster: cluster.seeds, prefix, reapAfterMs }) }));
     }
     return out;
   };
@@ -79,7 +79,8 @@ describe.runIf(requireRedis() && REDIS_AVAILABLE)('Redis Cluster: three masters,
   }, 60_000);
 
   it('comes back on its own after a master is killed and its replica promoted', async () => {
-    const [s1, s2] = await servers(2);
+    // Reap-after above the failover time (node timeout 1 s + election), as an operator sets it.
+    const [s1, s2] = await servers(2, 6000);
     const rooms = [freshRoom(), freshRoom(), freshRoom(), freshRoom()];
     const pairs = [];
     for (const room of rooms) {
@@ -87,6 +88,9 @@ describe.runIf(requireRedis() && REDIS_AVAILABLE)('Redis Cluster: three masters,
       const b = await registeredPeer(s2!, { room_id: room, peer_id: `${room}-b` });
       pairs.push({ room, a, b });
     }
+    // A failover with every write replicated (a lost write shows as a peer missing until its
+    // instance writes it back, the case the restore on a topology change covers).
+    await cluster.waitForReplicationCaughtUp();
     const [victim] = await cluster.masters();
     const killedAt = Date.now();
     await cluster.killNode(victim!);

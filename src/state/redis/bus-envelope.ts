@@ -8,7 +8,9 @@ import type { ControlMessage } from '../state-backend.js';
 export type Envelope =
   | { kind: 'deliver'; peerId: string; frame: string }
   | { kind: 'presence'; roomId: string; aboutConnectionId: string; frame: string }
-  | { kind: 'control'; message: ControlMessage };
+  | { kind: 'control'; message: ControlMessage }
+  /** Sent by a reaper to learn whether anyone still listens on an instance's channel; ignored. */
+  | { kind: 'probe' };
 
 const field = (value: string) => `${value.length}:${value}`;
 
@@ -23,6 +25,8 @@ export function presenceEnvelope(roomId: string, aboutConnectionId: string, fram
 export function controlEnvelope(message: ControlMessage): string {
   return `c${JSON.stringify(message)}`;
 }
+
+export const PROBE_ENVELOPE = 'n';
 
 /** Reads one length-prefixed field at `at`; returns it and where the rest starts. */
 function readField(raw: string, at: number): [string, number] | null {
@@ -44,6 +48,8 @@ export function decodeEnvelope(raw: string): Envelope | null {
       const about = room && readField(raw, room[1]);
       return room && about && { kind: 'presence', roomId: room[0], aboutConnectionId: about[0], frame: raw.slice(about[1]) };
     }
+    case 'n':
+      return { kind: 'probe' };
     case 'c':
       try {
         return { kind: 'control', message: JSON.parse(raw.slice(1)) as ControlMessage };

@@ -12,6 +12,10 @@ export interface InstanceRegistryDeps {
   readonly run: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
   readonly reapPeer: (peerId: string, connectionId: string) => Promise<void>;
   readonly keepalive: () => Promise<void>;
+  /** Whether anyone still listens on the instance's channel (false when that cannot be known). */
+  readonly isListening: (serverId: string) => Promise<boolean>;
+  /** This instance's heartbeat had lapsed (it may have been taken for dead and reaped). */
+  readonly onLapsed: () => void;
   readonly observer: BackendObserver;
 }
 
@@ -19,14 +23,24 @@ export interface InstanceRegistryDeps {
  * Liveness of instances: each one refreshes a heartbeat key that expires after `reapAfterMs`;
  * every instance looks for lapsed ones, and exactly one (holding a lock) removes a dead
  * instance's peers, announcing `server_lost`.
+ *
+ * A heartbeat can also lapse while its instance lives: on Redis Cluster, when the master holding
+ * the key fails over. So a lapsed instance that still listens on its channel gets a grace of half
+ * `reapAfterMs` more, and an instance that finds its own heartbeat key gone writes its peers back.
  */
 export class InstanceRegistry {
   private timer: NodeJS.Timeout | null = null;
   private ticks = 0;
   private busy = false;
   private lastBeat: { at: number; relayed: number } | null = null;
+  private beats = 0;
 
   constructor(private readonly deps: InstanceRegistryDeps) {}
+
+  /** How long past `reapAfterMs` an instance that still listens on its channel is spared. */
+  get graceMs(): number {
+    return Math.floor(this.deps.reapAfterMs / 2);
+  }
 
   get intervalMs(): number {
     return Math.max(50, Math.floor(this.deps.reapAfterMs / 3));
@@ -51,7 +65,7 @@ export class InstanceRegistry {
     this.lastBeat = { at: now, relayed };
     // Separate commands, not one pipeline: on Redis Cluster these keys live in different slots.
     const server = keys.server(instance.serverId);
-    await run('heartbeat', () =>
+    const [added] = await run('heartbeat', () =>
       Promise.all([
         redis.hset(server, {
       host: instance.host,
@@ -73,6 +87,8 @@ export class InstanceRegistry {
         redis.pexpire(keys.servers, Math.max(roomTtlMs, reapAfterMs * 4)),
       ]),
     );
+    // HSET counts the fields it created: any means the key had gone since the previous beat.
+    if (this.beats++ > 0 && added > 0) this.deps.onLapsed();
   }
 
   /** Removes this instance's own records on a clean stop. */
@@ -103,13 +119,23 @@ export class InstanceRegistry {
 
   async reapDead(): Promise<string[]> {
     const { redis, keys, instance, reapAfterMs, run, observer } = this.deps;
-    const lapsed = await run('zrangebyscore', () => redis.zrangebyscore(keys.servers, '-inf', Date.now() - reapAfterMs));
+    const now = Date.now();
+    const lapsed = await run('zrangebyscore', () => redis.zrangebyscore(keys.servers, '-inf', now - reapAfterMs, 'WITHSCORES'));
     const reaped: string[] = [];
-    for (const serverId of lapsed) {
+    for (let i = 0; i < lapsed.length; i += 2) {
+      const serverId = lapsed[i]!;
+      const lastBeat = Number(lapsed[i + 1]);
       if (serverId === instance.serverId) continue;
       if (await run('exists', () => redis.exists(keys.server(serverId)))) continue;
+      if (lastBeat > now - reapAfterMs - this.graceMs && (await this.deps.isListening(serverId))) continue;
       const lock = await run('set', () => redis.set(keys.reapLock(serverId), instance.serverId, 'PX', Math.max(30_000, reapAfterMs * 2), 'NX'));
       if (lock !== 'OK') continue;
+      // It may have beaten between the check and the lock; it then writes its own peers back
+      // only after this lock is gone, so checking again here closes the race.
+      if (await run('exists', () => redis.exists(keys.server(serverId)))) {
+        await run('del', () => redis.del(keys.reapLock(serverId)));
+        continue;
+      }
       const peers = await run('smembers', () => redis.smembers(keys.serverPeers(serverId)));
       observer.event('warn', 'instance lost: removing its peers', { lostServerId: serverId, peers: peers.length });
       for (const peerId of peers) {
@@ -120,5 +146,14 @@ export class InstanceRegistry {
       reaped.push(serverId);
     }
     return reaped;
+  }
+
+  /** Whether an instance counts as alive although nothing answered on its channel just now. */
+  async looksAlive(serverId: string): Promise<boolean> {
+    const { redis, keys, reapAfterMs, run } = this.deps;
+    const [beating, lastBeat] = await run('exists', () =>
+      Promise.all([redis.exists(keys.server(serverId)), redis.zscore(keys.servers, serverId)]),
+    );
+    return beating > 0 || (lastBeat !== null && Number(lastBeat) > Date.now() - reapAfterMs - this.graceMs);
   }
 }

@@ -20,11 +20,11 @@ import {
   type RouteResult,
   type StateBackend,
 } from '../state-backend.js';
-import { controlEnvelope, decodeEnvelope, deliverEnvelope, presenceEnvelope } from './bus-envelope.js';
+import { PROBE_ENVELOPE, controlEnvelope, decodeEnvelope, deliverEnvelope, presenceEnvelope } from './bus-envelope.js';
 import { InstanceRegistry } from './instance-registry.js';
 import { KeySpace, serverOfConnection } from './key-space.js';
 import { SCRIPTS } from './scripts.js';
-import { peerLeftFrame } from '../../server/frames.js';
+import { peerLeftFrame, presenceFrame } from '../../server/frames.js';
 
 export interface RedisBackendOptions {
   readonly url: string;
@@ -108,6 +108,8 @@ export class RedisBackend implements StateBackend {
   /** Peers that left while Redis was unreachable; removed and announced when it is back. */
   private readonly pendingLeaves = new Map<string, { record: PeerRecord; reason: PeerLeftReason }>();
   private lost = false;
+  /** The next restore follows a lapsed heartbeat: peers it writes back are announced as joined. */
+  private announceRestored = false;
   private restoring: Promise<void> | null = null;
   private stopped = false;
 
@@ -174,10 +176,21 @@ export class RedisBackend implements StateBackend {
       run: (name, fn) => this.run(name, fn),
       reapPeer: (peerId, connectionId) => this.reapPeer(peerId, connectionId),
       keepalive: () => this.keepalive(),
+      isListening: (serverId) => this.isListening(serverId),
+      onLapsed: () => {
+        observer.event('warn', 'this instance\'s heartbeat had lapsed (taken for dead?): writing its peers back');
+        this.announceRestored = true;
+        this.scheduleRestore(0);
+      },
       observer,
     });
     await this.registry.beat();
     this.registry.start();
+  }
+
+  /** Refreshes this instance's heartbeat now (its timer does so every third of `reapAfterMs`). */
+  async heartbeat(): Promise<void> {
+    await this.registry?.beat();
   }
 
   /** Connects for tools (keys, rooms) that use the store without being an instance. */
@@ -384,7 +397,7 @@ export class RedisBackend implements StateBackend {
       this.scripts.sigRoute(this.keys.roomRoutes(roomId), targetPeerId, this.keys.channelPrefix, deliverEnvelope(targetPeerId, frame)),
     ) : await this.routeSharded(roomId, targetPeerId, frame);
     const receivers = Number(reply[0]);
-    if (receivers > 0) return 'delivered';
+    if (receivers > 0 || (receivers === 0 && !this.receiversCounted)) return 'delivered';
     if (receivers < 0) {
       const exists = await this.run('exists', () => this.cmd.exists(this.keys.peer(targetPeerId)));
       return exists ? 'not_in_room' : 'not_found';
@@ -393,9 +406,8 @@ export class RedisBackend implements StateBackend {
     // subscriber also misses while its shard fails over: there, an instance whose heartbeat is still
     // fresh counts as alive and the sender is told to retry instead.
     const conn = String(reply[1]);
-    if (this.busMode === 'sharded') {
-      const alive = await this.run('exists', () => this.cmd.exists(this.keys.server(serverOfConnection(conn))));
-      if (alive) throw new StateUnavailableError('the target\'s instance is not receiving right now');
+    if (this.busMode === 'sharded' && (await this.registry!.looksAlive(serverOfConnection(conn)))) {
+      throw new StateUnavailableError('the target\'s instance is not receiving right now');
     }
     await this.reapPeer(targetPeerId, conn, roomId);
     return 'not_found';
@@ -430,6 +442,24 @@ export class RedisBackend implements StateBackend {
       this.cmd.spublish(this.keys.channel(serverOfConnection(conn)), deliverEnvelope(targetPeerId, frame)),
     );
     return [Number(receivers), conn];
+  }
+
+  /**
+   * Whether a publish reports its receivers: not on a cluster older than 7, where PUBLISH counts
+   * only the subscribers of the node that took it.
+   */
+  private get receiversCounted(): boolean {
+    return this.sub !== null || this.busMode === 'sharded';
+  }
+
+  /** Whether anyone listens on an instance's channel (a probe its instance ignores). */
+  private async isListening(serverId: string): Promise<boolean> {
+    if (!this.receiversCounted) return false;
+    const channel = this.keys.channel(serverId);
+    const receivers = await this.run('publish', () =>
+      this.busMode === 'sharded' ? this.cmd.spublish(channel, PROBE_ENVELOPE) : this.cmd.publish(channel, PROBE_ENVELOPE),
+    );
+    return Number(receivers) > 0;
   }
 
   async sendControl(serverId: string, message: ControlMessage): Promise<void> {
@@ -650,6 +680,8 @@ export class RedisBackend implements StateBackend {
         return;
       case 'control':
         sink.control(envelope.message);
+        return;
+      case 'probe':
     }
   }
 
@@ -737,15 +769,22 @@ export class RedisBackend implements StateBackend {
    */
   private async restore(): Promise<void> {
     const started = Date.now();
+    const announce = this.announceRestored;
+    this.announceRestored = false;
     try {
+      // A reaper at work on this instance: write back after it is done, or it would undo this.
+      if (await this.run('exists', () => this.cmd.exists(this.keys.reapLock(this.serverId)))) {
+        throw new StateUnavailableError('another instance is removing this instance\'s peers');
+      }
       await this.registry!.beat();
       await this.flushPendingLeaves();
       const now = Date.now();
       const ttl = this.roomTtlSeconds;
+      const rejoined: PeerRecord[] = [];
       for (const { record, admin } of this.owned.values()) {
         const peerKey = this.keys.peer(record.peerId);
         await this.run('restore', async () => {
-          await Promise.all([
+          const [, , , , added] = await Promise.all([
             this.cmd.hset(peerKey, {
               conn: record.connectionId,
               room: record.roomId,
@@ -758,16 +797,27 @@ export class RedisBackend implements StateBackend {
             this.cmd.zadd(this.keys.rooms, now, record.roomId),
             this.scripts.sigRestore(...this.keys.room(record.roomId), record.peerId, JSON.stringify(record), record.connectionId, record.presence ? '1' : '0', admin ? '1' : '0', now, ttl),
           ]);
+          if (Number(added) > 0) rejoined.push(record);
         });
       }
       // Peers that left while the restore ran.
       await this.flushPendingLeaves();
-      this.observer.event('info', 'shared state restored after a Redis outage', {
+      // After a lapsed heartbeat the room may have been told these peers were lost: undo that.
+      if (announce) {
+        for (const record of rejoined) {
+          if (this.owned.get(record.peerId)?.record === record) {
+            await this.fanOutPresence(record.roomId, presenceEnvelope(record.roomId, record.connectionId, presenceFrame('peer_joined', record)), '');
+          }
+        }
+      }
+      this.observer.event('info', announce ? 'peers written back after a lapsed heartbeat' : 'shared state restored after a Redis outage', {
         peers: this.owned.size,
+        rejoined: rejoined.length,
         ms: Date.now() - started,
       });
     } catch (err) {
-      this.observer.event('error', `restore after Redis outage failed, retrying: ${errorText(err)}`);
+      this.observer.event('error', `restore failed, retrying: ${errorText(err)}`);
+      this.announceRestored ||= announce;
       this.lost = true;
       this.scheduleRestore(500);
     }

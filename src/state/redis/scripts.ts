@@ -158,7 +158,7 @@ return n
  * KEYS: peers, routes, presence, meta. ARGV: peer, record, conn, presence, isAdmin, now ms, ttl s.
  */
 export const RESTORE = `
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local added = redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 if ARGV[4] == '1' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) else redis.call('HDEL', KEYS[3], ARGV[1]) end
 if ARGV[5] == '1' and not redis.call('HGET', KEYS[4], 'admin') then redis.call('HSET', KEYS[4], 'admin', ARGV[1]) end
@@ -166,7 +166,7 @@ redis.call('HSETNX', KEYS[4], 'created_at', ARGV[6])
 redis.call('HSET', KEYS[4], 'last_used', ARGV[6])
 redis.call('HINCRBY', KEYS[4], 'v', 1)
 for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[7]) end
-return 1
+return added
 `;
 
 export const SCRIPTS = {
