@@ -1,3 +1,4 @@
+import type { RandomPool } from '../auth/random-pool.js';
 import type { Logger } from 'pino';
 import type { ProtocolError } from '../protocol/error-codes.js';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -25,6 +26,8 @@ export interface ServerContext {
   readonly metadataJson: WeakMap<PeerRecord, string>;
   /** Relayed messages since start (prom-client counters are not cheap to read back). */
   readonly relayCounter: { value: number };
+  /** Random peer ids and session tokens. */
+  readonly random: RandomPool;
 }
 
 /** A handler's result: nothing (done, replies sent) or the error to answer with. */

@@ -1,3 +1,4 @@
+import { RandomPool } from '../auth/random-pool.js';
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -71,6 +72,7 @@ export class SignalingServer implements BusSink {
       metrics: this.metrics,
       log: this.log,
       relayCounter: { value: 0 },
+      random: new RandomPool(),
       metadataJson: new WeakMap(),
       auth: new Authenticator(this.options.auth, this.options.jwt ? new JwtVerifier(this.options.jwt) : null, this.state),
       validator: new MessageValidator({ limits: this.options.limits, compat: this.options.compat === 'sleap-rtc' }),

@@ -7,10 +7,10 @@ import type { PeerRecord, RegisterOutcome } from '../../state/state-backend.js';
 import type { Connection } from '../connection.js';
 import { announceJoined, announceLeft, announceUpdated } from '../presence.js';
 import type { HandlerResult, ServerContext } from '../server-context.js';
-import { matchesHash, randomSecret } from '../../auth/secrets.js';
+import { matchesHash } from '../../auth/secrets.js';
 
-export function newPeerId(): string {
-  return `peer-${randomSecret(9)}`;
+export function newPeerId(ctx: ServerContext): string {
+  return `peer-${ctx.random.secret(9)}`;
 }
 
 /**
@@ -45,14 +45,14 @@ export async function handleRegister(ctx: ServerContext, conn: Connection, msg: 
   const subject = identity?.subject ?? null;
   const current = conn.registration;
   const wanted: PeerRecord = {
-    peerId: msg.peer_id ?? current?.peerId ?? newPeerId(),
+    peerId: msg.peer_id ?? current?.peerId ?? newPeerId(ctx),
     roomId,
     role: msg.role ?? 'peer',
     metadata,
     connectedAt: Date.now() / 1000,
     serverId: ctx.serverId,
     connectionId: conn.id,
-    sessionToken: randomSecret(24),
+    sessionToken: ctx.random.secret(24),
     subject,
     presence: msg.presence ?? false,
   };
