@@ -80,6 +80,11 @@ export type RegisterOutcome =
       readonly adminConflict: string | null;
       /** The other peers of the room, in discovery order. */
       readonly roomPeers: readonly PeerRecord[];
+      /**
+       * Whether another peer of the room subscribed to presence as of the join. When none had, the
+       * join need not be announced: whoever subscribes later lists this peer in its `registered`.
+       */
+      readonly presenceAudience: boolean;
     }
   | { readonly ok: false; readonly code: 'PEER_ID_TAKEN' | 'ROOM_FULL' };
 

@@ -32,6 +32,66 @@ describe.runIf(requireRedis())('three instances on one Redis', () => {
     for (const p of [a, b, c]) expect((await quiet(p.client)).filter((m) => m.type === 'error')).toEqual([]);
   });
 
+  it('lists the room right in registered replies and discovery, whether an instance\'s copy of the room is current or stale', async () => {
+    const [s1, s2] = await cluster.servers(2);
+    const room = freshRoom();
+    const a = await registeredPeer(s1!, { room_id: room, peer_id: 'a', metadata: { tags: ['x'] } });
+    const b = await registeredPeer(s1!, { room_id: room, peer_id: 'b', role: 'worker' });
+    expect(b.registered.peer_list).toEqual(['a']);
+    expect(b.registered.peer_metadata).toEqual({ a: { tags: ['x'] } });
+    // A join through the other instance: s1's copy is stale from here.
+    await registeredPeer(s2!, { room_id: room, peer_id: 'c', metadata: { properties: { n: 1 } } });
+    const d = await registeredPeer(s1!, { room_id: room, peer_id: 'd' });
+    expect(d.registered.peer_list).toEqual(['a', 'b', 'c']);
+    expect(d.registered.peer_metadata).toEqual({ a: { tags: ['x'] }, b: {}, c: { properties: { n: 1 } } });
+    // s1's copy is current now: joins through it are applied to the copy.
+    const e = await registeredPeer(s1!, { room_id: room, peer_id: 'e' });
+    expect(e.registered.peer_list).toEqual(['a', 'b', 'c', 'd']);
+    // d moves away (its leave makes s1's copy stale again); g's join refreshes it.
+    await d.client.request({ type: 'register', room_id: freshRoom(), peer_id: 'd' }, 'registered');
+    const g = await registeredPeer(s1!, { room_id: room, peer_id: 'g' });
+    expect(g.registered.peer_list).toEqual(['a', 'b', 'c', 'e']);
+    // On the current copy: b registers again in place with new metadata, e renames itself f.
+    await b.client.request({ type: 'register', room_id: room, peer_id: 'b', role: 'worker', metadata: { tags: ['gpu'] } }, 'registered');
+    const renamed = await e.client.request({ type: 'register', room_id: room, peer_id: 'f' }, 'registered');
+    expect(renamed.peer_list).toEqual(['a', 'b', 'c', 'g']);
+    expect(renamed.peer_metadata).toEqual({ a: { tags: ['x'] }, b: { tags: ['gpu'] }, c: { properties: { n: 1 } }, g: {} });
+    const h = await registeredPeer(s1!, { room_id: room, peer_id: 'h' });
+    expect(h.registered.peer_list).toEqual(['a', 'b', 'c', 'g', 'f']);
+    for (const server of [s1!, s2!]) {
+      const viewer = await registeredPeer(server, { room_id: room });
+      const list = await viewer.client.request({ type: 'discover_peers' }, 'peer_list');
+      expect((list.peers as { peer_id: string; metadata: unknown }[]).map((p) => [p.peer_id, p.metadata])).toEqual([
+        ['a', { tags: ['x'] }],
+        ['b', { tags: ['gpu'] }],
+        ['c', { properties: { n: 1 } }],
+        ['g', {}],
+        ['f', {}],
+        ['h', {}],
+        ...(server === s2 ? [[expect.any(String), {}]] : []),
+      ]);
+    }
+    void a;
+  });
+
+  it('gives concurrent joins on two instances room listings that chain: each lists exactly the joins before it', async () => {
+    const [s1, s2] = await cluster.servers(2);
+    const room = freshRoom();
+    await registeredPeer(s1!, { room_id: room, peer_id: 'first' });
+    const clients = await Promise.all(Array.from({ length: 50 }, (_, i) => connect(i % 5 === 4 ? s2! : s1!)));
+    const replies = await Promise.all(
+      clients.map((c, i) => c.request({ type: 'register', room_id: room, peer_id: `p${String(i).padStart(2, '0')}` }, 'registered')),
+    );
+    const lists = replies.map((r) => ({ self: r.peer_id as string, others: r.peer_list as string[] })).sort((a, b) => a.others.length - b.others.length);
+    expect(lists.map((l) => l.others.length)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    for (let i = 1; i < lists.length; i++) {
+      // The next join sees everyone the previous one saw, plus the previous one itself.
+      expect(new Set(lists[i]!.others)).toEqual(new Set([...lists[i - 1]!.others, lists[i - 1]!.self]));
+    }
+    const viewer = await registeredPeer(s1!, { room_id: room, peer_id: 'viewer' });
+    expect(new Set(viewer.registered.peer_list as string[])).toEqual(new Set(['first', ...lists.map((l) => l.self)]));
+  });
+
   it('answers PEER_NOT_FOUND and PEER_NOT_IN_ROOM across instances', async () => {
     const [s1, s2] = await cluster.servers(2);
     const a = await registeredPeer(s1!, { room_id: freshRoom(), peer_id: 'x1' });

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBackend } from '../../src/state/memory/memory-backend.js';
 import { MemoryStore } from '../../src/state/memory/memory-store.js';
 import { RedisBackend } from '../../src/state/redis/redis-backend.js';
-import type { BusSink, ControlMessage, PeerRecord, RegisterRequest, StateBackend } from '../../src/state/state-backend.js';
+import type { BusSink, ControlMessage, PeerRecord, RegisterOutcome, RegisterRequest, StateBackend } from '../../src/state/state-backend.js';
 import { RedisProcess, requireRedis } from '../helpers/redis-process.js';
 
 /** Records what a backend hands to its instance. */
@@ -109,6 +109,22 @@ function contract(name: string, fixture: () => Fixture) {
       expect((await b.backend.listRoom(room)).map((p) => p.peerId)).toEqual(['p1', 'p2']);
       expect(await a.backend.getPeer('nobody')).toBeNull();
       expect(await a.backend.listRoom('no-such-room')).toEqual([]);
+    });
+
+    it('tells a join whether any other peer of the room listens to presence', async () => {
+      await setup();
+      const listening = async (o: Promise<RegisterOutcome>) => {
+        const outcome = await o;
+        return outcome.ok ? outcome.presenceAudience : 'refused';
+      };
+      // A subscriber is not its own audience; a peer that does not subscribe is nobody's.
+      const w1 = record(a, 'w1', room, { presence: true });
+      expect(await listening(a.backend.register(request(w1)))).toBe(false);
+      expect(await listening(b.backend.register(request(record(b, 'w2', room))))).toBe(true);
+      expect(await listening(b.backend.register(request(record(b, 'x1', `${room}-other`))))).toBe(false);
+      expect(await listening(a.backend.register(request(record(a, 'x2', `${room}-other`))))).toBe(false);
+      await a.backend.unregister('w1', w1.connectionId);
+      expect(await listening(a.backend.register(request(record(a, 'w3', room))))).toBe(false);
     });
 
     it('refuses a live peer id to another connection without proof, allows it with the session token', async () => {

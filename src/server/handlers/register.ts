@@ -84,11 +84,13 @@ export async function handleRegister(ctx: ServerContext, conn: Connection, msg: 
   );
 
   if (vacated) await announceLeft(ctx, vacated, 'left');
+  // Into the room joined: only when someone there listens (see RegisterOutcome.presenceAudience).
+  const heard = outcome.presenceAudience;
   if (prior && prior.roomId === record.roomId) {
-    if (prior.role !== record.role || !deepEqual(prior.metadata, record.metadata)) await announceUpdated(ctx, record);
+    if (heard && (prior.role !== record.role || !deepEqual(prior.metadata, record.metadata))) await announceUpdated(ctx, record);
   } else {
     if (prior) await announceLeft(ctx, prior, 'left');
-    await announceJoined(ctx, record);
+    if (heard) await announceJoined(ctx, record);
   }
   return undefined;
 }

@@ -83,7 +83,8 @@ export class MemoryBackend implements StateBackend {
       store.owners.set(record.peerId, { subject: record.subject, expiresAt: Date.now() + (request.ownershipTtlMs ?? DEFAULT_OWNERSHIP_TTL_MS) });
     }
     const roomPeers = [...room.peers.values()].filter((p) => p.peerId !== record.peerId).sort(discoveryOrder);
-    return { ok: true, record, prior, vacated, adminPeerId: room.admin, adminConflict, roomPeers };
+    const presenceAudience = roomPeers.some((p) => p.presence);
+    return { ok: true, record, prior, vacated, adminPeerId: room.admin, adminConflict, roomPeers, presenceAudience };
   }
 
   async unregister(peerId: string, connectionId: string): Promise<PeerRecord | null> {

@@ -103,6 +103,8 @@ export class RedisBackend implements StateBackend {
   private registry: InstanceRegistry | null = null;
   /** Parsed room lists by room, with the room version they reflect (see listRoom). */
   private readonly roomCache = new Map<string, { version: string; peers: PeerRecord[] }>();
+  /** Joins sent to Redis and not yet answered, by room (see expectedRoomVersion). */
+  private readonly joinsInFlight = new Map<string, number>();
   /** This instance's registered peers: the local truth written back after an outage. */
   private readonly owned = new Map<string, Owned>();
   /** Peers that left while Redis was unreachable; removed and announced when it is back. */
@@ -267,20 +269,30 @@ export class RedisBackend implements StateBackend {
     const vacatedOwned = vacatedId !== null ? this.owned.get(vacatedId) : undefined;
     const vacatedInRoom = vacatedId !== null && current!.roomId === roomId ? vacatedId : '';
     const now = Date.now();
-    const joined = await this.run('join', () =>
-      scripts.sigJoin(
-        ...keys.room(roomId),
-        peerId,
-        JSON.stringify(record),
-        connectionId,
-        record.presence ? '1' : '0',
-        request.maxPeersPerRoom,
-        request.wantAdmin ? '1' : '0',
-        vacatedInRoom,
-        now,
-        ttl,
-      ),
-    );
+    const expected = this.expectedRoomVersion(roomId);
+    this.joinsInFlight.set(roomId, (this.joinsInFlight.get(roomId) ?? 0) + 1);
+    let joined: Reply;
+    try {
+      joined = await this.run('join', () =>
+        scripts.sigJoin(
+          ...keys.room(roomId),
+          peerId,
+          JSON.stringify(record),
+          connectionId,
+          record.presence ? '1' : '0',
+          request.maxPeersPerRoom,
+          request.wantAdmin ? '1' : '0',
+          vacatedInRoom,
+          now,
+          ttl,
+          expected,
+        ),
+      );
+    } finally {
+      // In the same synchronous stretch as the cache update below: no other join may see the
+      // count dropped before the copy has moved on.
+      this.joinAnswered(roomId);
+    }
     if (joined[0] === 'FULL') {
       await this.run('unclaim', () =>
         scripts.sigUnclaim(keys.peer(peerId), connectionId, priorConn!, priorRoom!, priorSession!, priorSubject!, priorAt!),
@@ -290,11 +302,7 @@ export class RedisBackend implements StateBackend {
     const adminPeerId = (joined[1] as string) || null;
     const adminConflict = (joined[2] as string) || null;
     const previousHere = (joined[3] as string) || null;
-    const roomPeers: PeerRecord[] = [];
-    for (let i = 5; i < joined.length; i += 2) {
-      if (joined[i - 1] !== peerId) roomPeers.push(JSON.parse(joined[i] as string) as PeerRecord);
-    }
-    roomPeers.sort(discoveryOrder);
+    const roomPeers = this.roomAfterJoin(roomId, record, vacatedInRoom, joined) ?? (await this.othersIn(roomId, peerId));
 
     // Follow-up writes in other slots, in parallel: the old room of a move, the vacated id, indexes.
     const follow: Promise<unknown>[] = [this.touchRoom(roomId, now)];
@@ -321,7 +329,7 @@ export class RedisBackend implements StateBackend {
     follow.push(this.run('sadd', () => this.cmd.sadd(keys.serverPeers(this.serverId), peerId)));
     await Promise.all(follow);
     this.owned.set(peerId, { record, admin: adminPeerId === peerId });
-    return { ok: true, record, prior, vacated, adminPeerId, adminConflict, roomPeers };
+    return { ok: true, record, prior, vacated, adminPeerId, adminConflict, roomPeers, presenceAudience: Number(joined[5]) > 0 };
   }
 
   async unregister(peerId: string, connectionId: string, reason: PeerLeftReason = 'left'): Promise<PeerRecord | null> {
@@ -371,6 +379,66 @@ export class RedisBackend implements StateBackend {
   }
 
   /**
+   * The version a room will be at when this instance's join reaches Redis, if nobody else changes
+   * it meanwhile: the cached copy's, plus one for each join of this instance already on its way.
+   * Commands on one connection run in the order sent and their replies come back in that order, so
+   * the joins ahead of this one will have been applied to the copy by the time its reply is read.
+   */
+  private expectedRoomVersion(roomId: string): string {
+    const cached = this.roomCache.get(roomId);
+    if (!cached) return '';
+    const colon = cached.version.lastIndexOf(':');
+    return `${cached.version.slice(0, colon)}:${Number(cached.version.slice(colon + 1)) + (this.joinsInFlight.get(roomId) ?? 0)}`;
+  }
+
+  /**
+   * The room's other peers after a join, in discovery order, leaving the room cache at the new
+   * version. When the room was at the version this instance expected, Redis sent no listing: the
+   * join is applied to the cached copy (no listing on the wire, no record parsed again). Null when
+   * that copy has gone meanwhile (evicted, or a reply out of the expected order).
+   */
+  private roomAfterJoin(roomId: string, record: PeerRecord, vacatedInRoom: string, joined: Reply): PeerRecord[] | null {
+    const version = String(joined[4]);
+    let others: PeerRecord[];
+    if (joined[6] === '0') {
+      const cached = this.roomCache.get(roomId);
+      if (!cached || cached.version !== joined[7]) {
+        this.roomCache.delete(roomId);
+        return null;
+      }
+      others = cached.peers.filter((p) => p.peerId !== record.peerId && p.peerId !== vacatedInRoom);
+    } else {
+      others = [];
+      for (let i = 8; i < joined.length; i += 2) {
+        if (joined[i - 1] !== record.peerId) others.push(JSON.parse(joined[i] as string) as PeerRecord);
+      }
+      others.sort(discoveryOrder);
+    }
+    const peers = [...others];
+    let at = peers.length;
+    while (at > 0 && discoveryOrder(peers[at - 1]!, record) > 0) at--;
+    peers.splice(at, 0, record);
+    this.cacheRoom(roomId, version, peers);
+    return others;
+  }
+
+  private joinAnswered(roomId: string): void {
+    const left = this.joinsInFlight.get(roomId)! - 1;
+    if (left === 0) this.joinsInFlight.delete(roomId);
+    else this.joinsInFlight.set(roomId, left);
+  }
+
+  private async othersIn(roomId: string, peerId: string): Promise<PeerRecord[]> {
+    return (await this.listRoom(roomId)).filter((p) => p.peerId !== peerId);
+  }
+
+  private cacheRoom(roomId: string, version: string, peers: PeerRecord[]): void {
+    this.roomCache.delete(roomId);
+    if (this.roomCache.size >= ROOM_CACHE_SIZE) this.roomCache.delete(this.roomCache.keys().next().value!);
+    this.roomCache.set(roomId, { version, peers });
+  }
+
+  /**
    * The room's peers in discovery order. Parsed lists are cached per room with the room's version:
    * while nothing changed, a discovery costs one small script call and no parsing.
    */
@@ -387,8 +455,7 @@ export class RedisBackend implements StateBackend {
       return (await this.run('hvals', () => this.cmd.hvals(this.keys.roomPeers(roomId)))).map((r) => JSON.parse(r) as PeerRecord).sort(discoveryOrder);
     }
     const peers = reply.slice(1).map((r) => JSON.parse(r) as PeerRecord).sort(discoveryOrder);
-    if (this.roomCache.size >= ROOM_CACHE_SIZE) this.roomCache.delete(this.roomCache.keys().next().value!);
-    this.roomCache.set(roomId, { version, peers });
+    this.cacheRoom(roomId, version, peers);
     return peers;
   }
 

@@ -27,7 +27,8 @@ export function createClients(settings: ClientSettings): { cmd: RedisClient; sub
   };
   if (settings.cluster === null) {
     return {
-      cmd: new Redis(settings.url, { ...common, connectionName: 'sleap-signal' }),
+      // Commands issued in one tick leave in one write: a syscall per batch, not per command.
+      cmd: new Redis(settings.url, { ...common, enableAutoPipelining: true, connectionName: 'sleap-signal' }),
       sub: new Redis(settings.url, { ...common, connectionName: 'sleap-signal-sub', autoResubscribe: true }),
     };
   }

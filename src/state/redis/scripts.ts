@@ -45,10 +45,15 @@ return 0
 /**
  * Add (or replace) a peer in a room, checking the room limit with the peer's own slots free.
  * KEYS: peers, routes, presence, meta. ARGV: peer, record, conn, presence, max, wantAdmin,
- * vacated peer in this room ('' = none), now ms, ttl s.
- * Returns {'FULL'} or {'OK', admin, conflict, previous record of the peer here or '', peer1, record1, ...}.
+ * vacated peer in this room ('' = none), now ms, ttl s, the room version the caller holds a copy
+ * of ('' = none).
+ * Returns {'FULL'} or {'OK', admin, conflict, previous record of the peer here or '', version after,
+ * other presence subscribers, then '1', peer1, record1, ... (the whole room) or '0', version before
+ * (the room was at the version the caller named: it applies the join to its copy itself)}.
  */
 export const JOIN = `
+local before = redis.call('HMGET', KEYS[4], 'created_at', 'v')
+local current = before[2] and ARGV[10] ~= '' and ((before[1] or '') .. ':' .. before[2]) == ARGV[10]
 local n = redis.call('HLEN', KEYS[1])
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then n = n - 1 end
 local vac = ARGV[7]
@@ -74,9 +79,13 @@ end
 if admin then redis.call('HSET', KEYS[4], 'admin', admin) else redis.call('HDEL', KEYS[4], 'admin') end
 redis.call('HSETNX', KEYS[4], 'created_at', ARGV[8])
 redis.call('HSET', KEYS[4], 'last_used', ARGV[8])
-redis.call('HINCRBY', KEYS[4], 'v', 1)
+local v = redis.call('HINCRBY', KEYS[4], 'v', 1)
 for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[9]) end
-local out = {'OK', admin or '', conflict, old or ''}
+local version = redis.call('HGET', KEYS[4], 'created_at') .. ':' .. v
+local audience = redis.call('HLEN', KEYS[3])
+if ARGV[4] == '1' then audience = audience - 1 end
+if current then return {'OK', admin or '', conflict, old or '', version, audience, '0', ARGV[10]} end
+local out = {'OK', admin or '', conflict, old or '', version, audience, '1'}
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all do out[#out + 1] = all[i] end
 return out
