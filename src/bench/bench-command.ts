@@ -132,7 +132,7 @@ export function benchCommand(): Command {
     .addOption(new Option('--spawn <n>', 'start N local serve instances, bench them, stop them').argParser(parseInteger(1, 16)))
     .addOption(new Option('--redis <url>', 'with --spawn: the instances share this Redis (needed for N > 1)'))
     .addOption(new Option('--prefix <prefix>', 'with --spawn --redis: Redis key prefix (default: a fresh one, deleted afterwards)'))
-    .addOption(new Option('--threads <n>', 'generator threads, or auto (1 below 5,000 peers, else 2)').default('auto'))
+    .addOption(new Option('--threads <n>', "generator threads, or auto (the scenario's, else 1 below 5,000 peers, else 2)").default('auto'))
     .addOption(new Option('--source-address <ip>', 'local address to connect from (repeat to spread; default: 127.0.0.x beyond 25,000 per loopback target)').argParser(collect))
     .addOption(new Option('--peers <n>', 'simulated peers').argParser(parseInteger(1)))
     .addOption(new Option('--rooms <n>', 'rooms').argParser(parseInteger(1)))
@@ -211,7 +211,7 @@ async function runBenchCommand(scenarioArg: string | undefined, flags: BenchFlag
     if (!/^wss?:\/\/[^/]+/.test(u)) throw new UsageError(`--url must be ws://host:port or wss://..., got "${u}"`);
   }
   let threads: number;
-  if (flags.threads === undefined || flags.threads === 'auto') threads = defaultThreads(loaded.scenario.peers);
+  if (flags.threads === undefined || flags.threads === 'auto') threads = loaded.scenario.threads ?? defaultThreads(loaded.scenario.peers);
   else if (/^\d+$/.test(flags.threads) && Number(flags.threads) >= 1 && Number(flags.threads) <= 64) threads = Number(flags.threads);
   else throw new UsageError(`--threads must be a number from 1 to 64, or auto; got "${flags.threads}"`);
 

@@ -34,6 +34,9 @@ export const ScenarioSchema = Type.Object(
     description: Type.Optional(Type.String({ description: 'what the scenario is for' })),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295, description: 'seed of every random choice: the same seed gives the same placement and schedule' })),
     peers: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'simulated peers, one WebSocket each' })),
+    threads: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 64, description: 'generator threads (--threads overrides); unset: 1 below 5,000 peers, else 2' }),
+    ),
     rooms: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'rooms the peers are spread over' })),
     room_spread: Type.Optional(
       Type.Union([Type.Literal('even'), Type.Literal('zipf')], { description: 'room sizes: even (differ by at most one) or zipf (a few large rooms, many small)' }),
@@ -156,6 +159,8 @@ export interface Scenario {
   readonly description: string;
   readonly seed: number;
   readonly peers: number;
+  /** Generator threads the scenario asks for, or null for the default. */
+  readonly threads: number | null;
   readonly rooms: number;
   readonly roomSpread: 'even' | 'zipf';
   readonly urlSpread: 'peer' | 'room';
@@ -311,6 +316,7 @@ function resolve(f: ScenarioFile): Scenario {
     description: f.description ?? '',
     seed: f.seed!,
     peers: f.peers!,
+    threads: f.threads ?? null,
     rooms: f.rooms!,
     roomSpread: f.room_spread!,
     urlSpread: f.url_spread!,

@@ -55,6 +55,12 @@ describe('shipped scenarios', () => {
 });
 
 describe('scenario validation', () => {
+  it('takes the generator thread count a scenario asks for, and none by default', () => {
+    expect(validateScenario({ threads: 1 }).scenario.threads).toBe(1);
+    expect(validateScenario({}).scenario.threads).toBeNull();
+    expect(() => validateScenario({ threads: 0 })).toThrow(/threads/);
+  });
+
   it('fills defaults and resolves units', () => {
     const { scenario, effective } = validateScenario({ peers: 40, rooms: 4, duration: '1.5s', traffic: { payload_bytes: 1024 } });
     expect(scenario.durationMs).toBe(1500);
