@@ -227,7 +227,7 @@ async function runBenchCommand(scenarioArg: string | undefined, flags: BenchFlag
     if (flags.spawn !== undefined) {
       say(chalk.dim(`starting ${flags.spawn} serve instance(s)${flags.redis ? ` sharing ${flags.redis}` : ' (in memory)'} ...`));
       spawned = await SpawnedServers.start({ instances: flags.spawn, redis: flags.redis, prefix: flags.prefix, scenario: loaded.scenario });
-      say(chalk.dim(`  ${spawned.urls.join(', ')}`));
+      for (const i of spawned.instances) say(chalk.dim(`  ${i.url} (accepting ${(i.readyMs / 1000).toFixed(2)} s after launch)`));
     }
     const targets = spawned ? spawned.urls : urls;
     const progress = new ProgressLine(process.stderr, Boolean(process.stderr.isTTY) && !process.env.CI && flags.progress && !flags.quiet);
@@ -242,7 +242,7 @@ async function runBenchCommand(scenarioArg: string | undefined, flags: BenchFlag
       urls: targets,
       threads,
       sourceAddresses: flags.sourceAddress ?? 'auto',
-      spawned: spawned ? { instances: spawned.instances.length, backend: flags.redis ? 'redis' : 'memory' } : null,
+      spawned: spawned ? { instances: spawned.instances.length, backend: flags.redis ? 'redis' : 'memory', ready_ms: spawned.instances.map((i) => i.readyMs) } : null,
       onProgress: (p) => progress.update(p),
       signal: controller.signal,
     });

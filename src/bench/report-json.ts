@@ -16,7 +16,7 @@ export interface RunFacts {
   readonly runId: string;
   readonly loaded: LoadedScenario;
   readonly urls: string[];
-  readonly spawned: { instances: number; backend: 'memory' | 'redis' } | null;
+  readonly spawned: { instances: number; backend: 'memory' | 'redis'; ready_ms: number[] } | null;
   readonly threads: number;
   readonly host: string;
   readonly startedAt: Date;

@@ -73,7 +73,14 @@ export const ReportSchema = Type.Object(
         targets: Type.Array(Type.String()),
         spawned: Type.Union([
           Type.Null(),
-          Type.Object({ instances: Type.Integer({ minimum: 1 }), backend: Type.Union([Type.Literal('memory'), Type.Literal('redis')]) }, { additionalProperties: false }),
+          Type.Object(
+            {
+              instances: Type.Integer({ minimum: 1 }),
+              backend: Type.Union([Type.Literal('memory'), Type.Literal('redis')]),
+              ready_ms: Type.Array(Type.Number({ minimum: 0 }), { description: 'per instance: launch until it answered /health with 200 (polled every 10 ms)' }),
+            },
+            { additionalProperties: false },
+          ),
         ]),
         threads: Type.Integer({ minimum: 1 }),
         host: Type.String(),

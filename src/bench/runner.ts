@@ -36,7 +36,7 @@ export interface RunOptions {
   /** Generator threads (1: everything in this thread). */
   readonly threads: number;
   readonly sourceAddresses?: readonly string[] | 'auto';
-  readonly spawned?: { instances: number; backend: 'memory' | 'redis' } | null;
+  readonly spawned?: { instances: number; backend: 'memory' | 'redis'; ready_ms: number[] } | null;
   readonly onProgress?: (progress: LiveProgress) => void;
   /** Run a single shard in this thread even when worker threads are available. */
   readonly inThread?: boolean;

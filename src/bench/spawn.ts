@@ -30,6 +30,8 @@ export interface SpawnedInstance {
   readonly port: number;
   readonly child: ChildProcess;
   readonly output: () => string;
+  /** Launch until it answered /health with 200. */
+  readonly readyMs: number;
 }
 
 export class SpawnedServers {
@@ -92,6 +94,7 @@ async function startOne(options: SpawnOptions, prefix: string | null): Promise<S
   ];
   const env = { ...process.env };
   for (const name of ['PORT', 'HOST', 'REDIS_URL', 'REDIS_PREFIX', 'LOG_LEVEL', 'RATE_LIMIT', 'MAX_CONNECTIONS', 'MAX_PEERS_PER_ROOM']) delete env[name];
+  const launchedAt = performance.now();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let output = '';
   const keep = (d: Buffer) => {
@@ -115,9 +118,9 @@ async function startOne(options: SpawnOptions, prefix: string | null): Promise<S
       await stopOne(child);
       throw new Error(`spawned serve on port ${port} was not healthy within ${options.startTimeoutMs ?? 15_000} ms:\n${output.trim()}`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 10));
   }
-  return { url, port, child, output: () => output };
+  return { url, port, child, output: () => output, readyMs: Math.round(performance.now() - launchedAt) };
 }
 
 async function stopOne(child: ChildProcess): Promise<void> {

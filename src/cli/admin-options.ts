@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { AdminError, HttpAdmin, RedisAdmin, type AdminTarget } from '../admin/admin-target.js';
-import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-backend.js';
+import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-options.js';
 import { UsageError } from './usage-error.js';
 
 export interface AdminFlags {

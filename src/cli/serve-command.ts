@@ -8,7 +8,7 @@ import { VERSION } from '../version.js';
 import { parseChoice, parseDuration, parseInteger, parseRateLimit, parseSize } from './option-parsers.js';
 import { UsageError } from './usage-error.js';
 import { createStateBackend } from '../state/create-backend.js';
-import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-backend.js';
+import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-options.js';
 import type { AuthMode } from '../auth/authenticator.js';
 import type { JwtConfig } from '../auth/jwt-verifier.js';
 
@@ -121,7 +121,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
     if (!/^\[?[\w.:-]+\]?:\d+$/.test(node)) throw new UsageError(`--redis-cluster nodes must be host:port, got "${node}"`);
   }
   const shared = { prefix: flags.prefix, roomTtlMs: flags.roomTtl, reapAfterMs: flags.reapAfter };
-  const state = createStateBackend(
+  const state = await createStateBackend(
     flags.redisCluster !== undefined
       ? { kind: 'redis', url: '', cluster: flags.redisCluster, ...shared }
       : flags.redis !== undefined

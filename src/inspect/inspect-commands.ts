@@ -5,7 +5,7 @@ import { parseDuration, parseInteger } from '../cli/option-parsers.js';
 import { UsageError } from '../cli/usage-error.js';
 import { compileFilters } from '../protocol/filters.js';
 import { KeySpace } from '../state/redis/key-space.js';
-import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-backend.js';
+import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-options.js';
 import { ClusterReader, type PeerView } from './cluster-reader.js';
 import { NotFoundError } from './errors.js';
 import { colorLevel, styles, type Styles } from './format.js';

@@ -71,7 +71,9 @@ describe('bench --spawn 1', () => {
 
     const report = readReport(json);
     expect(reportProblems(report)).toEqual([]);
-    expect(report.run.spawned).toEqual({ instances: 1, backend: 'memory' });
+    expect(report.run.spawned).toEqual({ instances: 1, backend: 'memory', ready_ms: [expect.any(Number)] });
+    expect(report.run.spawned!.ready_ms[0]).toBeGreaterThan(0);
+    expect(res.stderr).toMatch(/accepting \d+\.\d\d s after launch/);
     expect(report.relays.sent).toBe(report.relays.received + report.relays.lost);
     expect(report.connections.registered).toBe(60);
     expect(report.verdict.exit_code).toBe(0);
@@ -158,7 +160,8 @@ describe('bench --spawn 2 --redis', () => {
     const res = await runCli(['bench', path, '--spawn', '2', '--redis', redis.url, '--quiet', '--json', join(dir, 'e.json')], { timeoutMs: 40_000 });
     expect(res.code, res.stderr).toBe(0);
     const report = readReport(join(dir, 'e.json'));
-    expect(report.run.spawned).toEqual({ instances: 2, backend: 'redis' });
+    expect(report.run.spawned).toMatchObject({ instances: 2, backend: 'redis' });
+    expect(report.run.spawned!.ready_ms).toHaveLength(2);
     expect(report.run.targets).toHaveLength(2);
     expect(report.connections.per_url).toEqual([40, 40]);
     expect(report.operations.relay_cross!.count).toBeGreaterThan(0);

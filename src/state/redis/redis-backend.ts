@@ -26,28 +26,9 @@ import { KeySpace, serverOfConnection } from './key-space.js';
 import { SCRIPTS } from './scripts.js';
 import { peerLeftFrame, presenceFrame } from '../../server/frames.js';
 
-export interface RedisBackendOptions {
-  readonly url: string;
-  /** Seed nodes (host:port) of a Redis Cluster; null for a standalone Redis at `url`. */
-  readonly cluster: readonly string[] | null;
-  /** Prefix of every key and channel. */
-  readonly prefix: string;
-  /** A room's records expire this long after its last use. */
-  readonly roomTtlMs: number;
-  /** An instance whose heartbeat is older than this is dead and gets reaped. */
-  readonly reapAfterMs: number;
-  readonly connectTimeoutMs: number;
-  readonly commandTimeoutMs: number;
-}
+import { DEFAULT_REDIS_OPTIONS, type RedisBackendOptions } from './redis-options.js';
 
-export const DEFAULT_REDIS_OPTIONS: Omit<RedisBackendOptions, 'url'> = Object.freeze({
-  cluster: null,
-  prefix: 'sleap:',
-  roomTtlMs: 2 * 3_600_000,
-  reapAfterMs: 15_000,
-  connectTimeoutMs: 10_000,
-  commandTimeoutMs: 2_000,
-});
+export { DEFAULT_REDIS_OPTIONS, type RedisBackendOptions };
 
 type Reply = (string | number | null)[];
 
