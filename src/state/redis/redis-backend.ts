@@ -43,6 +43,7 @@ interface ScriptCommands {
   sigUnclaim(...args: (string | number)[]): Promise<number>;
   sigRelease(...args: (string | number)[]): Promise<number>;
   sigJoin(...args: (string | number)[]): Promise<Reply>;
+  sigRegisterFresh(...args: (string | number)[]): Promise<Reply>;
   sigLeave(...args: (string | number)[]): Promise<string | null>;
   sigUpdate(...args: (string | number)[]): Promise<number>;
   sigListRoom(...args: (string | number)[]): Promise<string[]>;
@@ -217,6 +218,11 @@ export class RedisBackend implements StateBackend {
   }
 
   async register(request: RegisterRequest): Promise<RegisterOutcome> {
+    // A standalone Redis takes a connection's first registration under a free id in one call.
+    if (this.sub !== null && request.current === null) {
+      const outcome = await this.registerFresh(request);
+      if (outcome !== null) return outcome;
+    }
     const { keys, scripts } = this;
     const wanted = request.record;
     const { peerId, roomId, connectionId } = wanted;
@@ -311,6 +317,57 @@ export class RedisBackend implements StateBackend {
     await Promise.all(follow);
     this.owned.set(peerId, { record, admin: adminPeerId === peerId });
     return { ok: true, record, prior, vacated, adminPeerId, adminConflict, roomPeers, presenceAudience: Number(joined[5]) > 0 };
+  }
+
+  /** REGISTER_FRESH; null when the id is held or owned (then the two-call path decides). */
+  private async registerFresh(request: RegisterRequest): Promise<RegisterOutcome | null> {
+    const { keys } = this;
+    const record = request.record;
+    const { peerId, roomId, connectionId } = record;
+    const ttl = this.roomTtlSeconds;
+    const now = Date.now();
+    const expected = this.expectedRoomVersion(roomId);
+    this.joinsInFlight.set(roomId, (this.joinsInFlight.get(roomId) ?? 0) + 1);
+    let joined: Reply;
+    try {
+      joined = await this.run('register', () =>
+        this.scripts.sigRegisterFresh(
+          keys.peer(peerId),
+          keys.peerOwner(peerId),
+          ...keys.room(roomId),
+          keys.rooms,
+          keys.serverPeers(this.serverId),
+          connectionId,
+          roomId,
+          record.sessionToken,
+          String(record.connectedAt),
+          record.subject ?? '',
+          ttl,
+          request.ownershipTtlMs ?? DEFAULT_OWNERSHIP_TTL_MS,
+          now,
+          this.options.roomTtlMs,
+          peerId,
+          JSON.stringify(record),
+          connectionId,
+          record.presence ? '1' : '0',
+          request.maxPeersPerRoom,
+          request.wantAdmin ? '1' : '0',
+          '',
+          now,
+          ttl,
+          expected,
+        ),
+      );
+    } finally {
+      this.joinAnswered(roomId);
+    }
+    if (joined[0] === 'HELD') return null;
+    if (joined[0] === 'FULL') return { ok: false, code: 'ROOM_FULL' };
+    const adminPeerId = (joined[1] as string) || null;
+    const adminConflict = (joined[2] as string) || null;
+    const roomPeers = this.roomAfterJoin(roomId, record, '', joined) ?? (await this.othersIn(roomId, peerId));
+    this.owned.set(peerId, { record, admin: adminPeerId === peerId });
+    return { ok: true, record, prior: null, vacated: null, adminPeerId, adminConflict, roomPeers, presenceAudience: Number(joined[5]) > 0 };
   }
 
   async unregister(peerId: string, connectionId: string, reason: PeerLeftReason = 'left'): Promise<PeerRecord | null> {

@@ -1,6 +1,6 @@
 /**
  * Lua scripts. Each touches the keys of one hash slot only (one room, one peer), so the same
- * scripts run on Redis Cluster. `srv(conn)` is the server id part of a connection id.
+ * scripts run on Redis Cluster; REGISTER_FRESH, for a standalone Redis only, is the exception. `srv(conn)` is the server id part of a connection id.
  */
 
 const SERVER_OF = `local function srv(c) return string.match(c, '^(.*):[^:]*$') end`;
@@ -51,43 +51,70 @@ return 0
  * other presence subscribers, then '1', peer1, record1, ... (the whole room) or '0', version before
  * (the room was at the version the caller named: it applies the join to its copy itself)}.
  */
-export const JOIN = `
-local before = redis.call('HMGET', KEYS[4], 'created_at', 'v')
-local current = before[2] and ARGV[10] ~= '' and ((before[1] or '') .. ':' .. before[2]) == ARGV[10]
-local n = redis.call('HLEN', KEYS[1])
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then n = n - 1 end
-local vac = ARGV[7]
-if vac ~= '' and vac ~= ARGV[1] and redis.call('HGET', KEYS[2], vac) == ARGV[3] then n = n - 1 else vac = '' end
-if n >= tonumber(ARGV[5]) then return {'FULL'} end
-local admin = redis.call('HGET', KEYS[4], 'admin')
-local old = redis.call('HGET', KEYS[1], ARGV[1])
-if vac ~= '' then
-  redis.call('HDEL', KEYS[1], vac)
-  redis.call('HDEL', KEYS[2], vac)
-  redis.call('HDEL', KEYS[3], vac)
-  if admin == vac then admin = false end
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-if ARGV[4] == '1' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) else redis.call('HDEL', KEYS[3], ARGV[1]) end
-local conflict = ''
-if ARGV[6] == '1' then
-  if (not admin) or admin == ARGV[1] then admin = ARGV[1] else conflict = admin end
-elseif admin == ARGV[1] then
-  admin = false
-end
-if admin then redis.call('HSET', KEYS[4], 'admin', admin) else redis.call('HDEL', KEYS[4], 'admin') end
-redis.call('HSETNX', KEYS[4], 'created_at', ARGV[8])
-redis.call('HSET', KEYS[4], 'last_used', ARGV[8])
-local v = redis.call('HINCRBY', KEYS[4], 'v', 1)
-for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[9]) end
-local version = redis.call('HGET', KEYS[4], 'created_at') .. ':' .. v
-local audience = redis.call('HLEN', KEYS[3])
-if ARGV[4] == '1' then audience = audience - 1 end
-if current then return {'OK', admin or '', conflict, old or '', version, audience, '0', ARGV[10]} end
-local out = {'OK', admin or '', conflict, old or '', version, audience, '1'}
-local all = redis.call('HGETALL', KEYS[1])
-for i = 1, #all do out[#out + 1] = all[i] end
+const JOIN_FN = `local function join(K, A)
+  local before = redis.call('HMGET', K[4], 'created_at', 'v')
+  local current = before[2] and A[10] ~= '' and ((before[1] or '') .. ':' .. before[2]) == A[10]
+  local n = redis.call('HLEN', K[1])
+  if redis.call('HEXISTS', K[1], A[1]) == 1 then n = n - 1 end
+  local vac = A[7]
+  if vac ~= '' and vac ~= A[1] and redis.call('HGET', K[2], vac) == A[3] then n = n - 1 else vac = '' end
+  if n >= tonumber(A[5]) then return {'FULL'} end
+  local admin = redis.call('HGET', K[4], 'admin')
+  local old = redis.call('HGET', K[1], A[1])
+  if vac ~= '' then
+    redis.call('HDEL', K[1], vac)
+    redis.call('HDEL', K[2], vac)
+    redis.call('HDEL', K[3], vac)
+    if admin == vac then admin = false end
+  end
+  redis.call('HSET', K[1], A[1], A[2])
+  redis.call('HSET', K[2], A[1], A[3])
+  if A[4] == '1' then redis.call('HSET', K[3], A[1], A[3]) else redis.call('HDEL', K[3], A[1]) end
+  local conflict = ''
+  if A[6] == '1' then
+    if (not admin) or admin == A[1] then admin = A[1] else conflict = admin end
+  elseif admin == A[1] then
+    admin = false
+  end
+  if admin then redis.call('HSET', K[4], 'admin', admin) else redis.call('HDEL', K[4], 'admin') end
+  redis.call('HSETNX', K[4], 'created_at', A[8])
+  redis.call('HSET', K[4], 'last_used', A[8])
+  local v = redis.call('HINCRBY', K[4], 'v', 1)
+  for i = 1, 4 do redis.call('EXPIRE', K[i], A[9]) end
+  local version = redis.call('HGET', K[4], 'created_at') .. ':' .. v
+  local audience = redis.call('HLEN', K[3])
+  if A[4] == '1' then audience = audience - 1 end
+  if current then return {'OK', admin or '', conflict, old or '', version, audience, '0', A[10]} end
+  local out = {'OK', admin or '', conflict, old or '', version, audience, '1'}
+  local all = redis.call('HGETALL', K[1])
+  for i = 1, #all do out[#out + 1] = all[i] end
+  return out
+end`;
+
+export const JOIN = `${JOIN_FN}
+return join(KEYS, ARGV)
+`;
+
+/**
+ * A first registration under a peer id nobody holds or owns, in one call: JOIN, then CLAIM's writes,
+ * the room index and the instance's peer set. Its keys span slots, so it runs on a standalone Redis
+ * only; anything else ('HELD') takes the two calls CLAIM then JOIN.
+ * KEYS: peer, owner, room peers, routes, presence, meta, rooms index, instance peers.
+ * ARGV: conn, room, session, at, subject, ttl s, ownership ttl ms, now ms, rooms index ttl ms, then
+ * JOIN's ten arguments. Returns {'HELD'} or what JOIN returns.
+ */
+export const REGISTER_FRESH = `${JOIN_FN}
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return {'HELD'} end
+local A = {}
+for i = 10, 19 do A[#A + 1] = ARGV[i] end
+local out = join({KEYS[3], KEYS[4], KEYS[5], KEYS[6]}, A)
+if out[1] ~= 'OK' then return out end
+redis.call('HSET', KEYS[1], 'conn', ARGV[1], 'room', ARGV[2], 'session', ARGV[3], 'subject', ARGV[5], 'at', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+if ARGV[5] ~= '' then redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[7]) end
+redis.call('ZADD', KEYS[7], ARGV[8], ARGV[2])
+redis.call('PEXPIRE', KEYS[7], ARGV[9])
+redis.call('SADD', KEYS[8], A[1])
 return out
 `;
 
@@ -183,6 +210,7 @@ export const SCRIPTS = {
   sigUnclaim: { numberOfKeys: 1, lua: UNCLAIM },
   sigRelease: { numberOfKeys: 1, lua: RELEASE },
   sigJoin: { numberOfKeys: 4, lua: JOIN },
+  sigRegisterFresh: { numberOfKeys: 8, lua: REGISTER_FRESH },
   sigLeave: { numberOfKeys: 4, lua: LEAVE },
   sigUpdate: { numberOfKeys: 3, lua: UPDATE },
   sigListRoom: { numberOfKeys: 2, lua: LIST_ROOM },
