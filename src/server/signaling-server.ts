@@ -24,7 +24,7 @@ import { ServerMetrics } from './metrics.js';
 import { deliverPresence } from './presence.js';
 import { resolveOptions, type ServerConfig, type ServerDeps, type ServerOptions } from './server-options.js';
 import type { ServerContext } from './server-context.js';
-import { Heartbeat, heartbeatSlot } from './heartbeat.js';
+import { Heartbeat } from './heartbeat.js';
 import { spreadCloses } from './drain.js';
 
 type Phase = 'new' | 'running' | 'draining' | 'stopped';
@@ -93,7 +93,7 @@ export class SignalingServer implements BusSink {
     this.http.on('request', (req: IncomingMessage) => this.handshakeDone(req.socket));
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head));
     this.adminHttp = separateAdmin ? createServer((req, res) => void handleHttp(http, { public: false, operator: true }, req, res)) : null;
-    this.heartbeat = new Heartbeat(this.options.heartbeatIntervalMs, () => this.connections.values());
+    this.heartbeat = new Heartbeat(this.options.heartbeatIntervalMs);
   }
 
   /** Listens and attaches to shared state; resolves with the bound address. */
@@ -290,13 +290,13 @@ export class SignalingServer implements BusSink {
       sendBufferLimitBytes: this.options.sendBufferLimitBytes,
     });
     conn.identity = identity;
-    conn.heartbeatSlot = heartbeatSlot(this.connectionCounter);
     conn.onCutOff = () => {
       // A slow consumer leaves at once; its socket gets a few seconds to take the 4001, then goes.
       this.pipeline.closed(conn);
       setTimeout(() => ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
     };
     this.connections.set(conn.id, conn);
+    this.heartbeat.add(conn);
     this.perAddress.set(remote, (this.perAddress.get(remote) ?? 0) + 1);
     this.metrics.connectionsTotal.inc();
     this.metrics.connectionsActive.inc();
@@ -309,6 +309,7 @@ export class SignalingServer implements BusSink {
     ws.on('close', (code, reason) => {
       conn.closed = true;
       this.connections.delete(conn.id);
+      this.heartbeat.remove(conn);
       const left = (this.perAddress.get(remote) ?? 1) - 1;
       if (left > 0) this.perAddress.set(remote, left);
       else this.perAddress.delete(remote);

@@ -34,7 +34,8 @@ describe('connection limit', () => {
     expect(await b.next('peer_message', WAIT)).toEqual({ type: 'peer_message', from_peer_id: 'a', to_peer_id: 'b', payload: 'hi' });
     expect(await a.request({ type: 'ping' }, 'pong', WAIT)).toEqual({ type: 'pong' });
     // a (a presence subscriber) saw b join and nothing about the refused connections.
-    expect(a.drain().map((m) => m.type)).toEqual(['peer_joined']);
+    // Heartbeat pings may come at any moment of the interval; nothing else is expected.
+    expect(a.drain().map((m) => m.type).filter((t) => t !== 'ping')).toEqual(['peer_joined']);
   });
 
   it('a slot freed by a close can be used again', async () => {

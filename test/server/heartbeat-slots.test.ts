@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { Heartbeat } from '../../src/server/heartbeat.js';
+import type { Connection } from '../../src/server/connection.js';
+
+/** Just what the heartbeat touches of a connection. */
+function fakeConnection(pings: Map<object, number>): Connection {
+  const conn = {
+    closed: false,
+    alive: true,
+    registration: null,
+    heartbeatSlot: 0,
+    ws: { ping: () => pings.set(conn, (pings.get(conn) ?? 0) + 1) },
+    send: () => true,
+    terminate: () => {},
+  };
+  return conn as unknown as Connection;
+}
+
+describe('heartbeat slots', () => {
+  it('spreads a burst of connections so no visit pings more than about 1.5 times the average', () => {
+    const heartbeat = new Heartbeat(1000); // 20 slots of 50 ms
+    const pings = new Map<object, number>();
+    const conns = Array.from({ length: 2000 }, () => fakeConnection(pings));
+    for (const c of conns) heartbeat.add(c);
+    const sizes = new Map<number, number>();
+    for (const c of conns) sizes.set(c.heartbeatSlot, (sizes.get(c.heartbeatSlot) ?? 0) + 1);
+    expect(Math.max(...sizes.values())).toBeLessThanOrEqual(Math.ceil((2000 / 20) * 1.5) + 8);
+    expect(sizes.size).toBeGreaterThanOrEqual(Math.ceil(2000 / (Math.ceil((2000 / 20) * 1.5) + 8)));
+  });
+
+  it('visits every connection once per interval, one slot per tick, and stops visiting removed ones', async () => {
+    const heartbeat = new Heartbeat(400); // 8 slots of 50 ms
+    const pings = new Map<object, number>();
+    const conns = Array.from({ length: 40 }, () => fakeConnection(pings));
+    for (const c of conns) heartbeat.add(c);
+    heartbeat.remove(conns[0]!);
+    heartbeat.start();
+    try {
+      await new Promise((r) => setTimeout(r, 420));
+    } finally {
+      heartbeat.stop();
+    }
+    expect(pings.get(conns[0]!)).toBeUndefined();
+    for (const c of conns.slice(1)) expect(pings.get(c), `slot ${c.heartbeatSlot}`).toBe(1);
+  });
+});
