@@ -5,9 +5,9 @@ import { UsageError } from '../cli/usage-error.js';
 import { compareCommand } from './compare.js';
 import { doctorCommand } from './doctor.js';
 import { writeHgrmFiles } from './hgrm.js';
-import { writeHtmlReport } from './html-report.js';
+import { writeHtmlReport, writeSvgPlots } from './html-report.js';
 import { ProgressLine } from './progress.js';
-import { writeJsonReport } from './report-json.js';
+import { readJsonReport, writeJsonReport } from './report-json.js';
 import { reportJsonSchema } from './report-schema.js';
 import { renderReport } from './report-table.js';
 import { defaultThreads, runBench } from './runner.js';
@@ -15,6 +15,7 @@ import { ARRIVALS, loadScenario, MIX_OPS, PATTERNS, scenarioJsonSchema, shippedS
 import { SpawnedServers } from './spawn.js';
 
 interface BenchFlags {
+  svg?: string;
   url?: string[];
   spawn?: number;
   redis?: string;
@@ -127,6 +128,8 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 export function benchCommand(): Command {
   const bench = new Command('bench')
     .description('load-test signaling servers with simulated peers; exit 0 passed, 2 a threshold failed (or bad usage), 3 invalid run, 1 tool error')
+    // Options after a subcommand's name (render --html) belong to the subcommand.
+    .enablePositionalOptions()
     .argument('[scenario]', `scenario file, or a shipped scenario: ${shippedScenarioNames().join(', ')}`)
     .addOption(new Option('--url <url>', 'target server WebSocket URL (repeat for several instances)').argParser(collect))
     .addOption(new Option('--spawn <n>', 'start N local serve instances, bench them, stop them').argParser(parseInteger(1, 16)))
@@ -162,6 +165,7 @@ export function benchCommand(): Command {
     .addOption(new Option('--json <file>', 'write the JSON report (versioned, mergeable histograms); - for stdout'))
     .addOption(new Option('--hgrm <dir>', 'write a percentile distribution file (.hgrm) per operation'))
     .addOption(new Option('--html <file>', 'write a self-contained HTML report with plots'))
+    .addOption(new Option('--svg <dir>', 'write each plot of the HTML report as a standalone SVG file (for documents)'))
     .addOption(new Option('--quiet', 'print nothing but errors (exit code and files only)'))
     .addOption(new Option('--no-progress', 'no live progress line'))
     .addOption(new Option('--check', 'validate the scenario and print it as it would run; connect to nothing'))
@@ -169,9 +173,25 @@ export function benchCommand(): Command {
       await runBenchCommand(scenarioArg, flags);
     });
   bench.addCommand(compareCommand().exitOverride());
+  bench.addCommand(renderSubcommand().exitOverride());
   bench.addCommand(doctorCommand().exitOverride());
   bench.addCommand(schemaSubcommand().exitOverride());
   return bench;
+}
+
+function renderSubcommand(): Command {
+  return new Command('render')
+    .description('write the HTML report and/or SVG plots of a saved JSON report')
+    .argument('<report>', 'JSON report written by bench --json')
+    .addOption(new Option('--html <file>', 'write the self-contained HTML report'))
+    .addOption(new Option('--svg <dir>', 'write each plot as a standalone SVG file'))
+    .action(async (path: string, flags: { html?: string; svg?: string }) => {
+      if (!flags.html && !flags.svg) throw new UsageError('bench render needs --html FILE and/or --svg DIR');
+      const report = await readJsonReport(path);
+      if (flags.html) await writeHtmlReport(flags.html, report);
+      const files = flags.svg ? await writeSvgPlots(flags.svg, report) : [];
+      for (const f of [...(flags.html ? [flags.html] : []), ...files]) process.stdout.write(`${f}\n`);
+    });
 }
 
 function schemaSubcommand(): Command {
@@ -255,6 +275,7 @@ async function runBenchCommand(scenarioArg: string | undefined, flags: BenchFlag
     if (flags.json) await writeJsonReport(flags.json, report);
     if (flags.hgrm) await writeHgrmFiles(flags.hgrm, report);
     if (flags.html) await writeHtmlReport(flags.html, report);
+    if (flags.svg) await writeSvgPlots(flags.svg, report);
     process.exitCode = report.verdict.exit_code;
   } finally {
     process.off('SIGINT', onSignal);

@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { decodeHistogram } from './recorder.js';
 import type { BenchReport, TimelinePoint } from './report-schema.js';
 import { count, ms, OP_LABELS, rate } from './report-table.js';
@@ -43,8 +43,17 @@ const W = 760;
 const H = 300;
 const M = { left: 64, right: 34, top: 16, bottom: 44 };
 
-/** A line plot as inline SVG. */
-function plot(title: string, xAxis: Axis, yAxis: Axis, series: readonly Series[], bands: readonly Band[] = []): string {
+/** One plot: its SVG body (no frame element) and what its legend lists. */
+interface Plot {
+  /** File name stem for `--svg`. */
+  readonly name: string;
+  readonly title: string;
+  readonly body: string;
+  readonly series: readonly Series[];
+}
+
+/** A line plot as SVG elements. */
+function plot(name: string, title: string, xAxis: Axis, yAxis: Axis, series: readonly Series[], bands: readonly Band[] = []): Plot {
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
   const tx = (v: number) => (xAxis.log ? Math.log10(v) : v);
@@ -52,7 +61,6 @@ function plot(title: string, xAxis: Axis, yAxis: Axis, series: readonly Series[]
   const x = (v: number) => M.left + ((tx(v) - tx(xAxis.min)) / (tx(xAxis.max) - tx(xAxis.min) || 1)) * pw;
   const y = (v: number) => M.top + ph - ((ty(Math.min(v, yAxis.max)) - ty(yAxis.min)) / (ty(yAxis.max) - ty(yAxis.min) || 1)) * ph;
   const parts: string[] = [];
-  parts.push(`<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}" xmlns="http://www.w3.org/2000/svg">`);
   for (const b of bands) {
     const x0 = x(Math.max(b.from, xAxis.min));
     const x1 = x(Math.min(b.to, xAxis.max));
@@ -82,12 +90,40 @@ function plot(title: string, xAxis: Axis, yAxis: Axis, series: readonly Series[]
       parts.push(`<circle cx="${x(px).toFixed(1)}" cy="${y(py).toFixed(1)}" r="3" fill="${s.color}"/>`);
     }
   }
-  parts.push('</svg>');
-  const legend = series
-    .filter((s) => s.points.length > 0)
+  return { name, title, body: parts.join(''), series: series.filter((s) => s.points.length > 0) };
+}
+
+/** The plot as a figure of the HTML page (styled by the page's CSS). */
+function figureHtml(p: Plot): string {
+  const legend = p.series
     .map((s) => `<span class="key"><i style="background:${s.color}${s.dashed ? ';opacity:.6' : ''}"></i>${esc(s.name)}</span>`)
     .join('');
-  return `<figure><figcaption>${esc(title)}</figcaption>${parts.join('')}<div class="legend">${legend}</div></figure>`;
+  const svg = `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(p.title)}" xmlns="http://www.w3.org/2000/svg">${p.body}</svg>`;
+  return `<figure><figcaption>${esc(p.title)}</figcaption>${svg}<div class="legend">${legend}</div></figure>`;
+}
+
+const SVG_CSS = `text{font:11px system-ui,-apple-system,Segoe UI,Roboto,sans-serif}.grid{stroke:#e5e5e5}.frame{fill:none;stroke:#999}
+.xtick{text-anchor:middle;fill:#555}.ytick{text-anchor:end;dominant-baseline:middle;fill:#555}.xlabel,.ylabel{text-anchor:middle;fill:#333}
+.band{fill:#999;font-size:10px}.title{font-size:13px;font-weight:600;fill:#222}.key{font-size:12px;fill:#333}`;
+
+/** The plot as a standalone SVG file (title, legend and styles inside), for documents. */
+export function standaloneSvg(p: Plot, subtitle: string): string {
+  const top = 40;
+  const legendY = top + H + 6;
+  const keys: string[] = [];
+  let x = M.left;
+  for (const s of p.series) {
+    keys.push(`<line x1="${x}" x2="${x + 16}" y1="${legendY}" y2="${legendY}" stroke="${s.color}" stroke-width="3"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
+    keys.push(`<text x="${x + 21}" y="${legendY + 4}" class="key">${esc(s.name)}</text>`);
+    x += 31 + s.name.length * 6.5;
+  }
+  const height = legendY + 16;
+  return (
+    `<svg viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-label="${esc(p.title)}" xmlns="http://www.w3.org/2000/svg">` +
+    `<style>${SVG_CSS}</style><rect width="100%" height="100%" fill="#fff"/>` +
+    `<text x="8" y="16" class="title">${esc(p.title)}</text><text x="8" y="31" class="xtick" style="text-anchor:start">${esc(subtitle)}</text>` +
+    `<g transform="translate(0 ${top})">${p.body}</g>${keys.join('')}</svg>\n`
+  );
 }
 
 /** Round-number ticks for a linear axis from 0 to max. */
@@ -112,7 +148,7 @@ function logTicks(min: number, max: number): { min: number; max: number; ticks: 
 
 const num = (v: number) => (Math.abs(v) >= 1000 ? count(Math.round(v)) : String(Math.round(v * 100) / 100));
 
-function percentilePlot(report: BenchReport): string {
+function percentilePlot(report: BenchReport): Plot | null {
   const series: Series[] = [];
   let lo = Infinity;
   let hi = 0;
@@ -136,12 +172,13 @@ function percentilePlot(report: BenchReport): string {
     }
     series.push({ name: OP_LABELS[op] ?? op, color: COLORS[k % COLORS.length]!, points });
   });
-  if (series.length === 0) return '<p class="muted">No latencies were recorded.</p>';
+  if (series.length === 0) return null;
   const y = logTicks(Math.max(lo, 0.001), Math.max(hi, 0.01));
   const labels = ['0%', '90%', '99%', '99.9%', '99.99%', '99.999%'];
   const xMax = 10 ** Math.ceil(Math.log10(maxX));
   const xTicks = labels.map((label, i) => ({ v: 10 ** i, label })).filter((t) => t.v <= xMax);
   return plot(
+    'latency-percentiles',
     'Latency by percentile, per operation (log scales; a flat line is good, a late climb is the tail)',
     { label: 'percentile', min: 1, max: xMax, ticks: xTicks, log: true },
     { label: 'latency (ms)', min: y.min, max: y.max, ticks: y.ticks, log: true },
@@ -159,10 +196,10 @@ function phaseBands(timeline: readonly TimelinePoint[]): Band[] {
   return bands;
 }
 
-function timePlots(report: BenchReport): string {
+function timePlots(report: BenchReport): Plot[] {
   const r = report;
   const tl = report.timeline;
-  if (tl.length === 0) return '<p class="muted">No timeline was recorded.</p>';
+  if (tl.length === 0) return [];
   const end = Math.max(...tl.map((p) => p.t_s)) + 1;
   const x = linearTicks(end, (v) => `${v}s`);
   const xAxis: Axis = { label: 'time since start (s)', min: 0, max: x.max, ticks: x.ticks };
@@ -175,6 +212,7 @@ function timePlots(report: BenchReport): string {
   const latMax = Math.max(0.001, ...p99.map(([, v]) => v), ...p50.map(([, v]) => v));
   const yLat = linearTicks(latMax, (v) => num(v));
   const latency = plot(
+    'relay-latency-over-time',
     'Relay latency over time (one-way, all relays, per second)',
     xAxis,
     { label: 'latency (ms)', min: 0, max: yLat.max, ticks: yLat.ticks },
@@ -193,6 +231,7 @@ function timePlots(report: BenchReport): string {
   const tMax = Math.max(1, ...[sent, received, ops, errors].flat().map(([, v]) => v));
   const yT = linearTicks(tMax, num);
   const throughput = plot(
+    'throughput-over-time',
     'Throughput over time (per second)',
     xAxis,
     { label: 'per second', min: 0, max: yT.max, ticks: yT.ticks },
@@ -210,6 +249,7 @@ function timePlots(report: BenchReport): string {
   const cMax = Math.max(1, report.connections.peers, ...open.map(([, v]) => v));
   const yC = linearTicks(cMax, num);
   const connections = plot(
+    'connections-over-time',
     'Connections over time',
     xAxis,
     { label: 'connections', min: 0, max: yC.max, ticks: yC.ticks },
@@ -226,6 +266,7 @@ function timePlots(report: BenchReport): string {
   const gMax = Math.max(100, Math.min(limit * 1.2, 1000), ...loop.map(([, v]) => v), ...cpu.map(([, v]) => v));
   const yG = linearTicks(gMax, num);
   const generator = plot(
+    'generator-health',
     'Generator health (is the bench itself the bottleneck?)',
     xAxis,
     { label: 'ms / % of a core', min: 0, max: yG.max, ticks: yG.ticks },
@@ -236,7 +277,13 @@ function timePlots(report: BenchReport): string {
     ],
     bands,
   );
-  return latency + throughput + connections + generator;
+  return [latency, throughput, connections, generator];
+}
+
+/** Every plot of the report, in page order. */
+export function reportPlots(report: BenchReport): Plot[] {
+  const percentiles = percentilePlot(report);
+  return [...(percentiles ? [percentiles] : []), ...timePlots(report)];
 }
 
 function verdictBlock(r: BenchReport): string {
@@ -322,6 +369,8 @@ pre{background:#f6f8fa;padding:10px;overflow:auto;font-size:12px}`;
 export function renderHtml(r: BenchReport): string {
   const title = `sleap-signal bench: ${r.run.scenario}`;
   const spawned = r.run.spawned ? ` (spawned ${r.run.spawned.instances}, ${r.run.spawned.backend})` : '';
+  const percentiles = percentilePlot(r);
+  const over = timePlots(r);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(title)}</title><style>${CSS}</style></head>
@@ -335,10 +384,10 @@ ${cards(r)}
 <p class="muted">Latencies in ms, from the intended send time (coordinated omission corrected), measured window only (connect and register: all).</p>
 ${operationsTable(r)}
 <h2>Latency distribution</h2>
-${percentilePlot(r)}
+${percentiles ? figureHtml(percentiles) : '<p class="muted">No latencies were recorded.</p>'}
 <h2>Over time</h2>
 <p class="muted">Background: ramp (blue), warm-up (yellow), measured (white), drain (grey).</p>
-${timePlots(r)}
+${over.length > 0 ? over.map(figureHtml).join('') : '<p class="muted">No timeline was recorded.</p>'}
 <h2>Details</h2>
 ${detailsTable(r)}
 <h2>Scenario as run</h2>
@@ -350,4 +399,17 @@ ${detailsTable(r)}
 export async function writeHtmlReport(path: string, report: BenchReport): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, renderHtml(report));
+}
+
+/** `--svg DIR`: each plot of the HTML report as its own SVG file; returns the files written. */
+export async function writeSvgPlots(dir: string, report: BenchReport): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const subtitle = `${report.run.scenario} · ${report.connections.peers} peers → ${report.run.targets.length} target(s) · ${report.run.started_at}`;
+  const written: string[] = [];
+  for (const p of reportPlots(report)) {
+    const file = join(dir, `${p.name}.svg`);
+    await writeFile(file, standaloneSvg(p, subtitle));
+    written.push(file);
+  }
+  return written;
 }

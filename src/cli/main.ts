@@ -27,6 +27,8 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .version(VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
     .showHelpAfterError('(add --help for usage)')
+    // Lets a command's own subcommands take options the command also has (bench render --html).
+    .enablePositionalOptions()
     .exitOverride();
   const first = argv.slice(2).find((a) => !a.startsWith('-'));
   const wanted = GROUPS.filter((g) => first !== undefined && g.names.includes(first));

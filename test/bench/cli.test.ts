@@ -94,6 +94,26 @@ describe('bench --spawn 1', () => {
     expect(await refused(Number(new URL(report.run.targets[0]!).port))).toBe(true);
   }, 45_000);
 
+  it('render writes the same plots from the saved JSON, as standalone SVG files and as the HTML page', async () => {
+    const svg = join(dir, 'svg');
+    const res = await runCli(['bench', 'render', json, '--svg', svg, '--html', join(dir, 'again.html')]);
+    expect(res.code, res.stderr).toBe(0);
+    const names = ['connections-over-time.svg', 'generator-health.svg', 'latency-percentiles.svg', 'relay-latency-over-time.svg', 'throughput-over-time.svg'];
+    expect(readdirSync(svg).sort()).toEqual(names);
+    for (const name of names) {
+      const text = readFileSync(join(svg, name), 'utf8');
+      expect(text).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"><style>/);
+      expect(text.trimEnd().endsWith('</svg>')).toBe(true);
+      expect(text).toContain(readReport(json).run.started_at);
+    }
+    expect(readFileSync(join(svg, 'relay-latency-over-time.svg'), 'utf8')).toMatch(/<path d="M[\d.,L]+" fill="none" stroke="#d62728"/);
+    expect(readFileSync(join(svg, 'latency-percentiles.svg'), 'utf8')).toContain('relay one-way');
+    expect((readFileSync(join(dir, 'again.html'), 'utf8').match(/<svg /g) ?? []).length).toBe(5);
+    const none = await runCli(['bench', 'render', json]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('--html FILE and/or --svg DIR');
+  });
+
   it('a failed threshold exits 2 and says which', async () => {
     const path = scenario('cli-fail', { thresholds: ['errors==0'] });
     const res = await runCli(['bench', path, '--spawn', '1', '--threshold', 'relay.p50<1us', '--json', join(dir, 'b.json')], { timeoutMs: 30_000 });
