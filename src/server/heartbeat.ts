@@ -60,7 +60,8 @@ export class Heartbeat {
   private tickSlice(): void {
     const slot = this.slots[this.next]!;
     this.next = (this.next + 1) % this.slots.length;
-    for (const conn of [...slot]) this.visit(conn);
+    // Deleting from a Set while iterating it is safe (a terminated connection leaves its slot).
+    for (const conn of slot) this.visit(conn);
   }
 
   private visit(conn: Connection): void {

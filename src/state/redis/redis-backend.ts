@@ -256,30 +256,9 @@ export class RedisBackend implements StateBackend {
     const vacatedOwned = vacatedId !== null ? this.owned.get(vacatedId) : undefined;
     const vacatedInRoom = vacatedId !== null && current!.roomId === roomId ? vacatedId : '';
     const now = Date.now();
-    const expected = this.expectedRoomVersion(roomId);
-    this.joinsInFlight.set(roomId, (this.joinsInFlight.get(roomId) ?? 0) + 1);
-    let joined: Reply;
-    try {
-      joined = await this.run('join', () =>
-        scripts.sigJoin(
-          ...keys.room(roomId),
-          peerId,
-          JSON.stringify(record),
-          connectionId,
-          record.presence ? '1' : '0',
-          request.maxPeersPerRoom,
-          request.wantAdmin ? '1' : '0',
-          vacatedInRoom,
-          now,
-          ttl,
-          expected,
-        ),
-      );
-    } finally {
-      // In the same synchronous stretch as the cache update below: no other join may see the
-      // count dropped before the copy has moved on.
-      this.joinAnswered(roomId);
-    }
+    const { joined, others } = await this.sendJoin('join', roomId, record, vacatedInRoom, (expected) =>
+      scripts.sigJoin(...keys.room(roomId), ...this.joinArgs(request, record, vacatedInRoom, now, expected)),
+    );
     if (joined[0] === 'FULL') {
       await this.run('unclaim', () =>
         scripts.sigUnclaim(keys.peer(peerId), connectionId, priorConn!, priorRoom!, priorSession!, priorSubject!, priorAt!),
@@ -289,7 +268,7 @@ export class RedisBackend implements StateBackend {
     const adminPeerId = (joined[1] as string) || null;
     const adminConflict = (joined[2] as string) || null;
     const previousHere = (joined[3] as string) || null;
-    const roomPeers = this.roomAfterJoin(roomId, record, vacatedInRoom, joined) ?? (await this.othersIn(roomId, peerId));
+    const roomPeers = others ?? (await this.othersIn(roomId, peerId));
 
     // Follow-up writes in other slots, in parallel: the old room of a move, the vacated id, indexes.
     const follow: Promise<unknown>[] = [this.touchRoom(roomId, now)];
@@ -324,48 +303,31 @@ export class RedisBackend implements StateBackend {
     const { keys } = this;
     const record = request.record;
     const { peerId, roomId, connectionId } = record;
-    const ttl = this.roomTtlSeconds;
     const now = Date.now();
-    const expected = this.expectedRoomVersion(roomId);
-    this.joinsInFlight.set(roomId, (this.joinsInFlight.get(roomId) ?? 0) + 1);
-    let joined: Reply;
-    try {
-      joined = await this.run('register', () =>
-        this.scripts.sigRegisterFresh(
-          keys.peer(peerId),
-          keys.peerOwner(peerId),
-          ...keys.room(roomId),
-          keys.rooms,
-          keys.serverPeers(this.serverId),
-          connectionId,
-          roomId,
-          record.sessionToken,
-          String(record.connectedAt),
-          record.subject ?? '',
-          ttl,
-          request.ownershipTtlMs ?? DEFAULT_OWNERSHIP_TTL_MS,
-          now,
-          this.options.roomTtlMs,
-          peerId,
-          JSON.stringify(record),
-          connectionId,
-          record.presence ? '1' : '0',
-          request.maxPeersPerRoom,
-          request.wantAdmin ? '1' : '0',
-          '',
-          now,
-          ttl,
-          expected,
-        ),
-      );
-    } finally {
-      this.joinAnswered(roomId);
-    }
+    const { joined, others } = await this.sendJoin('register', roomId, record, '', (expected) =>
+      this.scripts.sigRegisterFresh(
+        keys.peer(peerId),
+        keys.peerOwner(peerId),
+        ...keys.room(roomId),
+        keys.rooms,
+        keys.serverPeers(this.serverId),
+        connectionId,
+        roomId,
+        record.sessionToken,
+        String(record.connectedAt),
+        record.subject ?? '',
+        this.roomTtlSeconds,
+        request.ownershipTtlMs ?? DEFAULT_OWNERSHIP_TTL_MS,
+        now,
+        this.options.roomTtlMs,
+        ...this.joinArgs(request, record, '', now, expected),
+      ),
+    );
     if (joined[0] === 'HELD') return null;
     if (joined[0] === 'FULL') return { ok: false, code: 'ROOM_FULL' };
     const adminPeerId = (joined[1] as string) || null;
     const adminConflict = (joined[2] as string) || null;
-    const roomPeers = this.roomAfterJoin(roomId, record, '', joined) ?? (await this.othersIn(roomId, peerId));
+    const roomPeers = others ?? (await this.othersIn(roomId, peerId));
     this.owned.set(peerId, { record, admin: adminPeerId === peerId });
     return { ok: true, record, prior: null, vacated: null, adminPeerId, adminConflict, roomPeers, presenceAudience: Number(joined[5]) > 0 };
   }
@@ -458,6 +420,46 @@ export class RedisBackend implements StateBackend {
     peers.splice(at, 0, record);
     this.cacheRoom(roomId, version, peers);
     return others;
+  }
+
+  /** JOIN's arguments after its four keys (REGISTER_FRESH ends with the same ten). */
+  private joinArgs(request: RegisterRequest, record: PeerRecord, vacatedInRoom: string, now: number, expected: string): (string | number)[] {
+    return [
+      record.peerId,
+      JSON.stringify(record),
+      record.connectionId,
+      record.presence ? '1' : '0',
+      request.maxPeersPerRoom,
+      request.wantAdmin ? '1' : '0',
+      vacatedInRoom,
+      now,
+      this.roomTtlSeconds,
+      expected,
+    ];
+  }
+
+  /**
+   * Sends a join naming the room version this instance expects, and on success moves the cached
+   * copy on in the same synchronous stretch as the in-flight count drops (no other join may see the
+   * count dropped before the copy has moved on). `others`: the room's other peers, null when the
+   * join did not happen or the copy was lost meanwhile.
+   */
+  private async sendJoin(
+    name: string,
+    roomId: string,
+    record: PeerRecord,
+    vacatedInRoom: string,
+    send: (expected: string) => Promise<Reply>,
+  ): Promise<{ joined: Reply; others: PeerRecord[] | null }> {
+    const expected = this.expectedRoomVersion(roomId);
+    this.joinsInFlight.set(roomId, (this.joinsInFlight.get(roomId) ?? 0) + 1);
+    let joined: Reply;
+    try {
+      joined = await this.run(name, () => send(expected));
+    } finally {
+      this.joinAnswered(roomId);
+    }
+    return { joined, others: joined[0] === 'OK' ? this.roomAfterJoin(roomId, record, vacatedInRoom, joined) : null };
   }
 
   private joinAnswered(roomId: string): void {
