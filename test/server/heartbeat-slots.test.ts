@@ -36,7 +36,10 @@ describe('heartbeat slots', () => {
     heartbeat.remove(conns[0]!);
     heartbeat.start();
     try {
-      await new Promise((r) => setTimeout(r, 420));
+      // One round is 8 ticks (~400 ms); stop as soon as it is complete, whatever the timer drift on
+      // a loaded machine (a slot is next visited a full round later).
+      const end = Date.now() + 3000;
+      while (pings.size < conns.length - 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
     } finally {
       heartbeat.stop();
     }
