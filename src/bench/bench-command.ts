@@ -11,7 +11,8 @@ import { readJsonReport, writeJsonReport } from './report-json.js';
 import { reportJsonSchema } from './report-schema.js';
 import { renderReport } from './report-table.js';
 import { defaultThreads, runBench } from './runner.js';
-import { ARRIVALS, loadScenario, MIX_OPS, PATTERNS, scenarioJsonSchema, shippedScenarioNames } from './scenario.js';
+import { ARRIVALS, loadScenario, MIX_OPS, PATTERNS, scenarioJsonSchema, shippedScenarioNames, TRAFFIC_MODELS } from './scenario.js';
+import { ServerCpuProbe } from './server-cpu.js';
 import { SpawnedServers } from './spawn.js';
 
 interface BenchFlags {
@@ -35,6 +36,8 @@ interface BenchFlags {
   warmup?: string;
   duration?: string;
   drain?: string;
+  model?: string;
+  inFlight?: number;
   rate?: number;
   arrival?: string;
   pattern?: string;
@@ -70,6 +73,8 @@ const FLAG_PATHS: [keyof BenchFlags, string, string][] = [
   ['warmup', '/warmup', '--warmup'],
   ['duration', '/duration', '--duration'],
   ['drain', '/drain', '--drain'],
+  ['model', '/traffic/model', '--model'],
+  ['inFlight', '/traffic/in_flight', '--in-flight'],
   ['rate', '/traffic/rate', '--rate'],
   ['arrival', '/traffic/arrival', '--arrival'],
   ['pattern', '/traffic/pattern', '--pattern'],
@@ -150,7 +155,9 @@ export function benchCommand(): Command {
     .addOption(new Option('--warmup <duration>', 'traffic before measuring').argParser(parseDurationText))
     .addOption(new Option('--duration <duration>', 'measured traffic').argParser(parseDurationText))
     .addOption(new Option('--drain <duration>', 'longest wait for messages in flight at the end').argParser(parseDurationText))
-    .addOption(new Option('--rate <n>', 'operations per second per peer').argParser(parseNumber(0)))
+    .addOption(new Option('--model <model>', 'open (each peer on its own schedule at --rate) or closed (the next relay when one arrives: maximum throughput)').argParser(parseChoice(TRAFFIC_MODELS)))
+    .addOption(new Option('--in-flight <n>', 'closed model: relays each peer keeps outstanding').argParser(parseInteger(1, 1000)))
+    .addOption(new Option('--rate <n>', 'operations per second per peer (open model)').argParser(parseNumber(0)))
     .addOption(new Option('--arrival <process>', 'fixed or poisson').argParser(parseChoice(ARRIVALS)))
     .addOption(new Option('--pattern <pattern>', 'pairs, worker-client or fanout').argParser(parseChoice(PATTERNS)))
     .addOption(new Option('--payload <size>', 'relayed payload size (bytes, 1KiB, ...)').argParser(parseSize))
@@ -263,6 +270,7 @@ async function runBenchCommand(scenarioArg: string | undefined, flags: BenchFlag
       threads,
       sourceAddresses: flags.sourceAddress ?? 'auto',
       spawned: spawned ? { instances: spawned.instances.length, backend: flags.redis ? 'redis' : 'memory', ready_ms: spawned.instances.map((i) => i.readyMs) } : null,
+      serverCpu: spawned ? new ServerCpuProbe(spawned.instances.map((i) => i.child.pid ?? -1), flags.redis) : undefined,
       onProgress: (p) => progress.update(p),
       signal: controller.signal,
     });

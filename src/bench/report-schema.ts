@@ -78,6 +78,15 @@ export const ReportSchema = Type.Object(
               instances: Type.Integer({ minimum: 1 }),
               backend: Type.Union([Type.Literal('memory'), Type.Literal('redis')]),
               ready_ms: Type.Array(Type.Number({ minimum: 0 }), { description: 'per instance: launch until it answered /health with 200 (polled every 10 ms)' }),
+              cpu: Type.Optional(
+                Type.Object(
+                  {
+                    instances: Type.Array(Type.Union([Num(''), Type.Null()]), { description: 'per instance: CPU over the measured window, as a share of one core (all threads; Linux /proc)' }),
+                    redis: Type.Union([Num('CPU of the Redis server over the measured window, share of one core (INFO cpu)'), Type.Null()]),
+                  },
+                  { additionalProperties: false },
+                ),
+              ),
             },
             { additionalProperties: false },
           ),

@@ -70,15 +70,31 @@ export function renderReport(r: BenchReport): string {
         `${bad(rel.duplicated, `${count(rel.duplicated)} duplicated`)}, ${bad(rel.reordered, `${count(rel.reordered)} reordered`)}`,
     ],
     ['cross-instance', r.run.targets.length > 1 ? `${(crossShare * 100).toFixed(1)}% of relays (placement aimed at ${(rel.expected_cross_share * 100).toFixed(1)}%)` : 'one target'],
-    [
-      'schedule',
-      `${count(r.schedule.scheduled)} operations due, ${bad(r.schedule.late, `${count(r.schedule.late)} behind schedule`)} (> ${r.schedule.late_after_us / 1000} ms), ${count(r.schedule.skipped_offline)} skipped (peer away)`,
-    ],
+    r.scenario.traffic?.model === 'closed'
+      ? [
+          'closed loop',
+          `${r.scenario.traffic.in_flight ?? 1} relay(s) in flight per peer, the next sent when one arrives: ` +
+            `${count(Math.round((r.operations.relay?.rate_per_s ?? 0) + (r.operations.relay_cross?.rate_per_s ?? 0)))} relays/s delivered while measuring`,
+        ]
+      : [
+          'schedule',
+          `${count(r.schedule.scheduled)} operations due, ${bad(r.schedule.late, `${count(r.schedule.late)} behind schedule`)} (> ${r.schedule.late_after_us / 1000} ms), ${count(r.schedule.skipped_offline)} skipped (peer away)`,
+        ],
     [
       'connections',
       `${count(r.connections.registered)}/${count(r.connections.peers)} registered (${count(r.connections.connected)} connected), peak ${count(r.connections.peak_open)} open` +
         (r.connections.churn.left > 0 ? `; churn: ${count(r.connections.churn.left)} left, ${count(r.connections.churn.rejoined)} rejoined, ${bad(r.connections.churn.failed, `${count(r.connections.churn.failed)} failed`)}` : ''),
     ],
+    ...(r.run.spawned?.cpu
+      ? [
+          [
+            'servers',
+            `CPU ${r.run.spawned.cpu.instances.map((c) => (c === null ? '?' : `${(c * 100).toFixed(0)}%`)).join(' / ')} of one core per instance` +
+              (r.run.spawned.cpu.redis !== null ? `, Redis ${(r.run.spawned.cpu.redis * 100).toFixed(0)}%` : '') +
+              ' (measured window)',
+          ],
+        ]
+      : []),
     [
       'generator',
       `CPU ${(r.generator.cpu.avg * 100).toFixed(0)}% avg / ${(r.generator.cpu.max * 100).toFixed(0)}% max of one core, event-loop delay p99 ${r.generator.event_loop.p99_ms} ms (max ${r.generator.event_loop.max_ms} ms)`,

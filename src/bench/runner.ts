@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { nowUs, sleepUntil } from './clock.js';
 import { CpuMonitor } from './monitor.js';
+import type { ServerCpuProbe } from './server-cpu.js';
 import { place, type PeerPlan, type Placement } from './placement.js';
 import { decodeHistogram, Recorder } from './recorder.js';
 import { buildReport, type MergedTimelinePoint } from './report-json.js';
@@ -37,6 +38,8 @@ export interface RunOptions {
   readonly threads: number;
   readonly sourceAddresses?: readonly string[] | 'auto';
   readonly spawned?: { instances: number; backend: 'memory' | 'redis'; ready_ms: number[] } | null;
+  /** Reads the spawned servers' CPU over the measured window (reported with them). */
+  readonly serverCpu?: ServerCpuProbe;
   readonly onProgress?: (progress: LiveProgress) => void;
   /** Run a single shard in this thread even when worker threads are available. */
   readonly inThread?: boolean;
@@ -146,16 +149,21 @@ export async function runBench(options: RunOptions): Promise<BenchReport> {
       setTimeout(() => {
         phase = 'measure';
         cpu.resetWindow();
+        options.serverCpu?.begin();
       }, (window.measureStartUs - nowUs()) / 1000),
       setTimeout(() => {
         phase = 'drain';
         cpuWindow = cpu.windowShare();
+        options.serverCpu?.end();
       }, (window.endUs - nowUs()) / 1000),
     ];
     await guarded(Promise.all(handles.map((h) => h.traffic(window))));
     phaseTimers.forEach(clearTimeout);
     if (nowUs() < window.endUs) await sleepUntil(window.endUs);
-    if ((phase as Phase) !== 'drain') cpuWindow = cpu.windowShare();
+    if ((phase as Phase) !== 'drain') {
+      cpuWindow = cpu.windowShare();
+      options.serverCpu?.end();
+    }
     trafficEndUs = nowUs();
     phase = 'closing';
     results = await guarded(Promise.all(handles.map((h) => h.finish())));
@@ -208,12 +216,13 @@ export async function runBench(options: RunOptions): Promise<BenchReport> {
       relayP99Us: hist.totalCount > 0 ? hist.getValueAtPercentile(99) : null,
     }));
   const measuredCpu = timeline.filter((p) => p.phase === 'measure').map((p) => p.cpu);
+  const serverCpu = options.spawned && options.serverCpu ? await options.serverCpu.result() : null;
 
   return buildReport({
     runId,
     loaded,
     urls: [...urls],
-    spawned: options.spawned ?? null,
+    spawned: options.spawned ? { ...options.spawned, ...(serverCpu ? { cpu: serverCpu } : {}) } : null,
     threads,
     host: hostname(),
     startedAt,

@@ -23,6 +23,8 @@ const Section = <T extends Parameters<typeof Type.Object>[0]>(properties: T, des
 export const PATTERNS = ['pairs', 'worker-client', 'fanout'] as const;
 export const ARRIVALS = ['fixed', 'poisson'] as const;
 export const MIX_OPS = ['relay', 'discover', 'update_metadata', 'offer_answer'] as const;
+export const TRAFFIC_MODELS = ['open', 'closed'] as const;
+export type TrafficModel = (typeof TRAFFIC_MODELS)[number];
 export type Pattern = (typeof PATTERNS)[number];
 export type Arrival = (typeof ARRIVALS)[number];
 export type MixOp = (typeof MIX_OPS)[number];
@@ -70,7 +72,14 @@ export const ScenarioSchema = Type.Object(
     drain: Type.Optional(Duration('after the traffic stops, wait at most this long for messages in flight')),
     traffic: Section(
       {
-        rate: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000, description: 'operations per second per peer' })),
+        model: Type.Optional(
+          Type.Union([Type.Literal('open'), Type.Literal('closed')], {
+            description:
+              'open: every peer sends on its own schedule at traffic.rate, whatever the server does (latency under a given load); closed: every peer keeps traffic.in_flight relays outstanding and sends the next as soon as one arrives (maximum throughput; traffic.rate is ignored)',
+          }),
+        ),
+        in_flight: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'closed model: relays each peer keeps outstanding' })),
+        rate: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000, description: 'operations per second per peer (open model)' })),
         arrival: Type.Optional(Type.Union([Type.Literal('fixed'), Type.Literal('poisson')], { description: 'arrival process of each peer: fixed interval or Poisson' })),
         pattern: Type.Optional(
           Type.Union([Type.Literal('pairs'), Type.Literal('worker-client'), Type.Literal('fanout')], {
@@ -144,7 +153,7 @@ export const SCENARIO_DEFAULTS = {
   warmup: '2s',
   duration: '10s',
   drain: '3s',
-  traffic: { rate: 1, arrival: 'poisson', pattern: 'pairs', payload_bytes: 256, mix: { relay: 1, discover: 0, update_metadata: 0, offer_answer: 0 } },
+  traffic: { model: 'open', in_flight: 1, rate: 1, arrival: 'poisson', pattern: 'pairs', payload_bytes: 256, mix: { relay: 1, discover: 0, update_metadata: 0, offer_answer: 0 } },
   churn: { rate: 0, downtime: '2s', grace: '500ms', mode: 'close' },
   request_timeout: '5s',
   late_after: '10ms',
@@ -177,6 +186,9 @@ export interface Scenario {
   readonly durationMs: number;
   readonly drainMs: number;
   readonly traffic: {
+    readonly model: TrafficModel;
+    /** Closed model: relays each peer keeps outstanding. */
+    readonly inFlight: number;
     readonly rate: number;
     readonly arrival: Arrival;
     readonly pattern: Pattern;
@@ -332,7 +344,7 @@ function resolve(f: ScenarioFile): Scenario {
     warmupMs: durationMs(f.warmup!),
     durationMs: durationMs(f.duration!),
     drainMs: durationMs(f.drain!),
-    traffic: { rate: t.rate!, arrival: t.arrival!, pattern: t.pattern!, payloadBytes: t.payload_bytes!, mix },
+    traffic: { model: t.model!, inFlight: t.in_flight!, rate: t.rate!, arrival: t.arrival!, pattern: t.pattern!, payloadBytes: t.payload_bytes!, mix },
     churn: { rate: f.churn!.rate!, downtimeMs: durationMs(f.churn!.downtime!), graceMs: durationMs(f.churn!.grace!), mode: f.churn!.mode! },
     requestTimeoutMs: durationMs(f.request_timeout!),
     lateAfterMs: durationMs(f.late_after!),
@@ -415,7 +427,13 @@ function semanticProblems(s: Scenario, f: ScenarioFile): { path: string; message
       message: `rooms of up to ${room} peers exceed the server's limit of ${s.server.maxPeersPerRoom} (ROOM_FULL): use more rooms, or raise server.max_peers_per_room`,
     });
   }
-  const sends = s.traffic.rate > 0 && (s.durationMs > 0 || s.warmupMs > 0);
+  const closed = s.traffic.model === 'closed';
+  const sends = (closed || s.traffic.rate > 0) && (s.durationMs > 0 || s.warmupMs > 0);
+  if (closed) {
+    if (s.traffic.mix.relay < 1) out.push({ path: '/traffic/mix', message: 'the closed model drives relays only: set every other weight to 0' });
+    if (s.traffic.pattern === 'fanout') out.push({ path: '/traffic/pattern', message: 'the closed model sends one relay per arrival: use pairs or worker-client' });
+    if (s.churn.rate > 0) out.push({ path: '/churn/rate', message: 'the closed model runs without churn (a peer that leaves would stall its relays in flight)' });
+  }
   const mixTotal = MIX_OPS.reduce((a, op) => a + (f.traffic?.mix?.[op] ?? 0), 0);
   if (sends && mixTotal <= 0) out.push({ path: '/traffic/mix', message: 'every weight is 0: nothing would be sent (set traffic.rate to 0 for a connections-only run)' });
   if (s.durationMs <= 0) out.push({ path: '/duration', message: 'must be longer than 0' });
@@ -427,7 +445,7 @@ function semanticProblems(s: Scenario, f: ScenarioFile): { path: string; message
       out.push({ path: '/roles/worker_share', message: 'the worker-client pattern needs both workers and clients: a share above 0 and below 1' });
     }
   }
-  if (sends) {
+  if (sends && !closed) {
     const fps = framesPerSecondPerPeer(s);
     const limit = s.server.rateLimit.perSecond;
     if (fps > 0.8 * limit) {

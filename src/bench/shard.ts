@@ -11,7 +11,8 @@ import { MIX_OPS, type MixOp, type Scenario } from './scenario.js';
 
 /**
  * One generator thread's share of the run: whole rooms of peers (so every relay starts and ends
- * in the same thread, on the same clock), their connect ramp, their open-model traffic, churn,
+ * in the same thread, on the same clock), their connect ramp, their traffic (open model: on a
+ * schedule; closed model: the next relay when one arrives), churn,
  * and the accounting of what was sent and received.
  */
 
@@ -86,6 +87,7 @@ export class Shard implements PeerSink {
   private readonly mixCumulative: number[];
   private readonly relayPad: string;
   private readonly discoverFrame: string;
+  private readonly closedLoop: boolean;
   private window: TrafficWindow = { startUs: Infinity, measureStartUs: Infinity, endUs: Infinity };
   private schedule: OpenLoopSchedule | null = null;
   private stopping = false;
@@ -114,6 +116,7 @@ export class Shard implements PeerSink {
     this.relayPad = 'x'.repeat(Math.max(0, s.traffic.payloadBytes - 48));
     const filter = { ...s.roles.discoverFilter };
     this.discoverFrame = JSON.stringify({ type: 'discover_peers', filters: filter });
+    this.closedLoop = s.traffic.model === 'closed';
     this.startSampler();
   }
 
@@ -172,7 +175,9 @@ export class Shard implements PeerSink {
     this.window = window;
     const measureTimer = setTimeout(() => this.loop.resetWindow(), Math.max(0, (window.measureStartUs - nowUs()) / 1000));
     const anyOnline = this.entries.some((e) => e.peer.online);
-    if (s.traffic.rate > 0 && anyOnline) {
+    if (s.traffic.model === 'closed' && anyOnline) {
+      void this.startClosedLoop(window.startUs);
+    } else if (s.traffic.rate > 0 && anyOnline) {
       const schedule = new OpenLoopSchedule({
         arrival: s.traffic.arrival,
         rate: s.traffic.rate,
@@ -191,6 +196,24 @@ export class Shard implements PeerSink {
     await Promise.all(this.churnCycles);
     clearTimeout(measureTimer);
     await this.drain(s.drainMs);
+  }
+
+  /** Closed model: every peer puts its window of relays in flight; each arrival sends the next (see relay()). */
+  private async startClosedLoop(startUs: number): Promise<void> {
+    await sleepUntil(startUs);
+    const inFlight = this.init.scenario.traffic.inFlight;
+    for (let k = 0; k < inFlight; k++) for (const entry of this.entries) this.closedSend(entry);
+  }
+
+  private closedSend(entry: Entry): void {
+    if (this.stopping || !entry.peer.online) return;
+    const now = nowUs();
+    if (now >= this.window.endUs) return;
+    const target = this.nextTarget(entry);
+    if (target !== null && this.sendRelay(entry, target, now)) {
+      this.ops++;
+      this.interval.ops++;
+    }
   }
 
   private due(id: number, intendedUs: number, now: number): void {
@@ -474,6 +497,10 @@ export class Shard implements PeerSink {
     c.relaysReceived++;
     this.interval.received++;
     if (outcome === 'reordered') c.reordered++;
+    if (this.closedLoop) {
+      const sender = this.byIndex.get(from);
+      if (sender) this.closedSend(sender);
+    }
     if (sentUs >= this.window.measureStartUs && sentUs < this.window.endUs) {
       const latency = atUs - sentUs;
       const sender = this.byIndex.get(from);

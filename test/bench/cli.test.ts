@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { reportProblems } from '../../src/bench/report-json.js';
@@ -71,8 +71,12 @@ describe('bench --spawn 1', () => {
 
     const report = readReport(json);
     expect(reportProblems(report)).toEqual([]);
-    expect(report.run.spawned).toEqual({ instances: 1, backend: 'memory', ready_ms: [expect.any(Number)] });
+    expect(report.run.spawned).toEqual({ instances: 1, backend: 'memory', ready_ms: [expect.any(Number)], cpu: { instances: [expect.any(Number)], redis: null } });
     expect(report.run.spawned!.ready_ms[0]).toBeGreaterThan(0);
+    // The server relayed while measuring: it used some CPU, and at most what its threads can.
+    expect(report.run.spawned!.cpu!.instances[0]).toBeGreaterThan(0);
+    expect(report.run.spawned!.cpu!.instances[0]).toBeLessThan(availableParallelism() + 0.5);
+    expect(out).toMatch(/servers\s+│ CPU \d+% of one core per instance \(measured window\)/);
     expect(res.stderr).toMatch(/accepting \d+\.\d\d s after launch/);
     expect(report.relays.sent).toBe(report.relays.received + report.relays.lost);
     expect(report.connections.registered).toBe(60);
@@ -182,6 +186,9 @@ describe('bench --spawn 2 --redis', () => {
     const report = readReport(join(dir, 'e.json'));
     expect(report.run.spawned).toMatchObject({ instances: 2, backend: 'redis' });
     expect(report.run.spawned!.ready_ms).toHaveLength(2);
+    expect(report.run.spawned!.cpu!.instances).toEqual([expect.any(Number), expect.any(Number)]);
+    for (const cpu of report.run.spawned!.cpu!.instances) expect(cpu).toBeGreaterThan(0);
+    expect(report.run.spawned!.cpu!.redis).toBeGreaterThan(0);
     expect(report.run.targets).toHaveLength(2);
     expect(report.connections.per_url).toEqual([40, 40]);
     expect(report.operations.relay_cross!.count).toBeGreaterThan(0);

@@ -38,6 +38,15 @@ describe('the JSON report', () => {
     expect(report.thresholds.map((t) => t.ok)).toEqual([true, false]);
     expect(report.verdict.exit_code).toBe(2);
   });
+
+  it('judges the generator by its event-loop delay in the open model only; by its CPU in both', () => {
+    // The fake run's generator had an event-loop delay p99 of 3 ms and used 20% of a core.
+    const stalled = { validity: { max_event_loop_p99: '1ms' } };
+    expect(fakeReport(() => {}, stalled).generator.reasons.join()).toMatch(/event-loop delay p99 was 3 ms/);
+    expect(fakeReport(() => {}, { ...stalled, traffic: { model: 'closed' } }).verdict.valid).toBe(true);
+    const busy = { traffic: { model: 'closed' }, validity: { max_cpu: 0.1 } };
+    expect(fakeReport(() => {}, busy).generator.reasons.join()).toMatch(/generator CPU was 20%/);
+  });
 });
 
 describe('the table', () => {

@@ -6,6 +6,8 @@ import { validateScenario } from '../../src/bench/scenario.js';
 import { MemoryBackend } from '../../src/state/memory/memory-backend.js';
 import { MemoryStore } from '../../src/state/memory/memory-store.js';
 import { startServer } from '../helpers/harness.js';
+import { renderReport } from '../../src/bench/report-table.js';
+import { stripAnsi } from '../cli/cli-helpers.js';
 import { quick } from './bench-helpers.js';
 
 /** Runs the bench in this process against `urls` (servers from the harness, stopped after each test). */
@@ -51,6 +53,26 @@ describe('a run against a real server', () => {
     // The report is plain JSON that validates against its published schema.
     expect(reportProblems(JSON.parse(JSON.stringify(r)))).toEqual([]);
     expect(server.connectionCount).toBe(0);
+  });
+
+  it('closed model: each peer keeps its window of relays in flight and sends the next when one arrives', async () => {
+    const server = await startServer({ limits: { ratePerSecond: 100_000, rateBurst: 200_000 } });
+    const peers = 40;
+    const inFlight = 2;
+    // traffic.rate is ignored by the closed model: at 1/s the open model would send ~60 relays.
+    const r = await bench([server.url], { peers, rooms: 4, traffic: { model: 'closed', in_flight: inFlight, rate: 1, pattern: 'pairs' }, server: { rate_limit: '100000:200000' } });
+    expectCountsAddUp(r);
+    expect(r.relays.lost).toBe(0);
+    expect(r.errors.total).toBe(0);
+    expect(r.schedule.scheduled).toBe(0);
+    expect(r.operations.relay!.count).toBeGreaterThan(1500);
+    // Never more than the window per peer outstanding, at any second of the run.
+    let outstanding = 0;
+    for (const p of r.timeline) {
+      outstanding += p.relays_sent - p.relays_received;
+      expect(outstanding).toBeLessThanOrEqual(peers * inFlight);
+    }
+    expect(stripAnsi(renderReport(r))).toMatch(/closed loop .* 2 relay\(s\) in flight per peer, the next sent when one arrives: [\d,]+ relays\/s delivered/);
   });
 
   it.each(['pairs', 'fanout'] as const)('pattern %s: every relay is accounted for', async (pattern) => {

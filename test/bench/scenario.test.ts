@@ -101,6 +101,17 @@ describe('scenario validation', () => {
     expect(() => validateScenario({ peers: 10, traffic: { rate: 150 }, server: { rate_limit: '1000:2000' } })).not.toThrow();
   });
 
+  it('the closed model drives relays only, one target per arrival, without churn; it ignores the rate limit check', () => {
+    const closed = (traffic: Record<string, unknown>, more: Record<string, unknown> = {}) => ({ peers: 10, traffic: { model: 'closed', ...traffic }, ...more });
+    expect(problems(closed({ mix: { relay: 1, discover: 1 } }))).toContain('/traffic/mix: the closed model drives relays only');
+    expect(problems(closed({ pattern: 'fanout' }))).toContain('/traffic/pattern: the closed model sends one relay per arrival');
+    expect(problems(closed({}, { churn: { rate: 1 } }))).toContain('/churn/rate: the closed model runs without churn');
+    expect(problems(closed({ in_flight: 0 }))).toContain('/traffic/in_flight');
+    const ok = validateScenario(closed({ in_flight: 8, rate: 500 }), { source: 'test' }).scenario;
+    expect(ok.traffic).toMatchObject({ model: 'closed', inFlight: 8 });
+    expect(validateScenario({ peers: 10 }, { source: 'test' }).scenario.traffic).toMatchObject({ model: 'open', inFlight: 1 });
+  });
+
   it('checks thresholds before anything runs', () => {
     const text = problems({ peers: 4, thresholds: ['relay.p99<20ms', 'relay.p98<1ms', 'latency<3'] });
     expect(text).toContain('/thresholds/1: threshold "relay.p98<1ms": relay has no statistic "p98"');
