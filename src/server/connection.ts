@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { CloseCode } from '../protocol/close-codes.js';
 import type { PeerLeftReason } from '../protocol/messages.js';
@@ -45,10 +46,18 @@ export class Connection {
   /** Settles once the socket has closed and its registration has been ended. */
   readonly finished: Promise<void>;
   private settleFinished!: () => void;
+  /** The socket is corked until the end of this tick (see send()). */
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   constructor(
     readonly id: string,
     readonly ws: WebSocket,
+    /** The TCP socket under `ws`. */
+    private readonly socket: Pick<Socket, 'cork' | 'uncork'>,
     readonly remoteAddress: string,
     private readonly limits: ConnectionLimits,
   ) {
@@ -76,6 +85,13 @@ export class Connection {
       this.close(CloseCode.SLOW_CONSUMER, 'slow consumer');
       this.onCutOff?.();
       return false;
+    }
+    // Frames sent to one client within a tick leave in one write: a socket write is the largest
+    // cost of a relay, and a burst (a peer's ICE candidates, several frames in one read) is common.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
     }
     this.ws.send(frame);
     return true;

@@ -284,7 +284,7 @@ export class SignalingServer implements BusSink {
   }
 
   private accept(ws: WebSocket, req: IncomingMessage, remote: string, identity: Identity | null): void {
-    const conn = new Connection(`${this.serverId}:${++this.connectionCounter}`, ws, remote, {
+    const conn = new Connection(`${this.serverId}:${++this.connectionCounter}`, ws, req.socket, remote, {
       ratePerSecond: this.options.limits.ratePerSecond,
       rateBurst: this.options.limits.rateBurst,
       sendBufferLimitBytes: this.options.sendBufferLimitBytes,
