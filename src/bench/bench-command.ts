@@ -21,6 +21,7 @@ interface BenchFlags {
   spawn?: number;
   redis?: string;
   prefix?: string;
+  spawnNodeOptions?: string;
   threads?: string;
   sourceAddress?: string[];
   peers?: number;
@@ -140,6 +141,7 @@ export function benchCommand(): Command {
     .addOption(new Option('--spawn <n>', 'start N local serve instances, bench them, stop them').argParser(parseInteger(1, 16)))
     .addOption(new Option('--redis <url>', 'with --spawn: the instances share this Redis (needed for N > 1)'))
     .addOption(new Option('--prefix <prefix>', 'with --spawn --redis: Redis key prefix (default: a fresh one, deleted afterwards)'))
+    .addOption(new Option('--spawn-node-options <options>', 'with --spawn: NODE_OPTIONS of the spawned servers (e.g. "--max-semi-space-size=32")'))
     .addOption(new Option('--threads <n>', "generator threads, or auto (the scenario's, else 1 below 5,000 peers, else 2)").default('auto'))
     .addOption(new Option('--source-address <ip>', 'local address to connect from (repeat to spread; default: 127.0.0.x beyond 25,000 per loopback target)').argParser(collect))
     .addOption(new Option('--peers <n>', 'simulated peers').argParser(parseInteger(1)))
@@ -229,6 +231,7 @@ async function runBenchCommand(scenarioArg: string | undefined, flags: BenchFlag
   const urls = flags.url ?? [];
   if (flags.spawn !== undefined && urls.length > 0) throw new UsageError('give --url or --spawn, not both');
   if (flags.spawn === undefined && urls.length === 0) throw new UsageError('bench needs a target: --url ws://host:port (repeatable) or --spawn N');
+  if (flags.spawnNodeOptions !== undefined && flags.spawn === undefined) throw new UsageError('--spawn-node-options goes with --spawn');
   if (flags.redis !== undefined && flags.spawn === undefined) throw new UsageError('--redis goes with --spawn (the servers given with --url bring their own state)');
   if (flags.redis !== undefined && !/^rediss?:\/\//.test(flags.redis)) throw new UsageError(`--redis must be a redis:// URL, got "${flags.redis}"`);
   if (flags.spawn !== undefined && flags.spawn > 1 && flags.redis === undefined) {
@@ -253,7 +256,7 @@ async function runBenchCommand(scenarioArg: string | undefined, flags: BenchFlag
   try {
     if (flags.spawn !== undefined) {
       say(chalk.dim(`starting ${flags.spawn} serve instance(s)${flags.redis ? ` sharing ${flags.redis}` : ' (in memory)'} ...`));
-      spawned = await SpawnedServers.start({ instances: flags.spawn, redis: flags.redis, prefix: flags.prefix, scenario: loaded.scenario });
+      spawned = await SpawnedServers.start({ instances: flags.spawn, redis: flags.redis, prefix: flags.prefix, scenario: loaded.scenario, nodeOptions: flags.spawnNodeOptions });
       for (const i of spawned.instances) say(chalk.dim(`  ${i.url} (accepting ${(i.readyMs / 1000).toFixed(2)} s after launch)`));
     }
     const targets = spawned ? spawned.urls : urls;

@@ -22,6 +22,8 @@ export interface SpawnOptions {
   readonly scenario: Scenario;
   /** Extra arguments for every `serve`. */
   readonly extraArgs?: readonly string[];
+  /** NODE_OPTIONS of every spawned `serve` (e.g. GC flags for an experiment). */
+  readonly nodeOptions?: string;
   readonly startTimeoutMs?: number;
 }
 
@@ -93,6 +95,7 @@ async function startOne(options: SpawnOptions, prefix: string | null): Promise<S
     ...(options.extraArgs ?? []),
   ];
   const env = { ...process.env };
+  if (options.nodeOptions !== undefined) env.NODE_OPTIONS = options.nodeOptions;
   for (const name of ['PORT', 'HOST', 'REDIS_URL', 'REDIS_PREFIX', 'LOG_LEVEL', 'RATE_LIMIT', 'MAX_CONNECTIONS', 'MAX_PEERS_PER_ROOM']) delete env[name];
   const launchedAt = performance.now();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });

@@ -2,7 +2,7 @@ import type { BenchReport } from './report-schema.js';
 
 /**
  * Pass/fail conditions on a run: `relay.p99<20ms`, `errors==0`, `lost<0.1%`, `relay.rate>=900`,
- * `errors.connect==0`, `registered==100%`. Evaluated against the JSON report, so a saved report
+ * `errors.connect==0`, `registered==100%`, `server_cpu_per_relay<100us` (with --spawn). Evaluated against the JSON report, so a saved report
  * can be checked again later.
  */
 
@@ -11,6 +11,8 @@ export type LatencyOp = (typeof LATENCY_OPS)[number];
 const STATS = ['p50', 'p90', 'p99', 'p99.9', 'p999', 'max', 'mean', 'count', 'rate'] as const;
 type Stat = (typeof STATS)[number];
 const COUNTERS = ['errors', 'lost', 'duplicated', 'reordered', 'late', 'connected', 'registered'] as const;
+/** CPU the spawned servers spent per relay measured (all instances; needs --spawn): a latency-like unit. */
+const SERVER_CPU_PER_RELAY = 'server_cpu_per_relay';
 const COMPARATORS = ['<=', '>=', '==', '!=', '<', '>'] as const;
 type Comparator = (typeof COMPARATORS)[number];
 
@@ -68,12 +70,18 @@ export function parseThreshold(expression: string): Threshold {
     if (scale === undefined) throw new Error(`threshold "${expression}": a latency takes us, ms or s, not "${unit}"`);
     return { expression, metric: stat === 'p999' ? `${head}.p99.9` : metric, comparator, limit: value * scale, kind: 'latency', unit };
   }
+  if (metric === SERVER_CPU_PER_RELAY) {
+    const unit = unitText ?? 'us';
+    const scale = LATENCY_UNITS[unit];
+    if (scale === undefined) throw new Error(`threshold "${expression}": CPU time per relay takes us, ms or s, not "${unit}"`);
+    return { expression, metric, comparator, limit: value * scale, kind: 'latency', unit };
+  }
   if ((COUNTERS as readonly string[]).includes(head)) {
     if (tail !== '' && head !== 'errors') throw new Error(`threshold "${expression}": ${head} takes no ".${tail}"`);
     return plain(expression, metric, comparator, value, unitText, 'count');
   }
   throw new Error(
-    `threshold "${expression}": unknown metric "${metric}"; use OPERATION.STAT (operations: ${LATENCY_OPS.join(', ')}; stats: ${STATS.join(', ')}) or one of ${COUNTERS.join(', ')} (errors.CLASS too)`,
+    `threshold "${expression}": unknown metric "${metric}"; use OPERATION.STAT (operations: ${LATENCY_OPS.join(', ')}; stats: ${STATS.join(', ')}), one of ${COUNTERS.join(', ')} (errors.CLASS too), or ${SERVER_CPU_PER_RELAY}`,
   );
 }
 
@@ -96,6 +104,7 @@ function measure(t: Threshold, r: BenchReport): { value: number | null; base: nu
     const field = { p50: op.p50_us, p90: op.p90_us, p99: op.p99_us, 'p99.9': op.p999_us, max: op.max_us, mean: op.mean_us }[tail];
     return { value: field ?? null, base: 1 };
   }
+  if (t.metric === SERVER_CPU_PER_RELAY) return serverCpuPerRelay(r);
   const opsAttempted = r.schedule.scheduled + r.connections.peers + r.connections.churn.left;
   switch (head) {
     case 'errors': {
@@ -120,6 +129,17 @@ function measure(t: Threshold, r: BenchReport): { value: number | null; base: nu
     default:
       return { value: null, base: 1, detail: `unknown metric ${t.metric}` };
   }
+}
+
+/** µs of server CPU (every spawned instance) per relay sent in the measured window. */
+function serverCpuPerRelay(r: BenchReport): { value: number | null; base: number; detail?: string } {
+  const cpu = r.run.spawned?.cpu;
+  if (!cpu) return { value: null, base: 1, detail: 'server CPU is known only for servers the bench spawned (--spawn)' };
+  if (cpu.instances.some((c) => c === null)) return { value: null, base: 1, detail: 'server CPU could not be read (/proc)' };
+  const relays = (r.operations.relay?.count ?? 0) + (r.operations.relay_cross?.count ?? 0);
+  if (relays === 0) return { value: null, base: 1, detail: 'no relays measured' };
+  const cpuSeconds = cpu.instances.reduce<number>((a, c) => a + c!, 0) * r.phases.measure_s;
+  return { value: (cpuSeconds * 1e6) / relays, base: 1 };
 }
 
 function compare(a: number, c: Comparator, b: number): boolean {

@@ -235,6 +235,7 @@ describe('bench usage and tool errors', () => {
       [['bench', 'smoke', '--spawn', '2'], /--spawn 2 needs --redis URL/],
       [['bench', 'smoke', '--url', 'http://x'], /--url must be ws:\/\/host:port/],
       [['bench', 'smoke', '--url', 'ws://127.0.0.1:1', '--spawn', '1'], /give --url or --spawn, not both/],
+      [['bench', 'smoke', '--url', 'ws://127.0.0.1:1', '--spawn-node-options=--jitless'], /--spawn-node-options goes with --spawn/],
       [['bench', 'smoke', '--url', 'ws://127.0.0.1:1', '--redis', 'redis://x'], /--redis goes with --spawn/],
       [['bench', 'smoke', '--url', 'ws://127.0.0.1:1', '--threshold', 'relay.p98<1ms'], /\/thresholds\/\d+: threshold "relay\.p98<1ms": relay has no statistic "p98"/],
       [['bench', 'smoke', '--url', 'ws://127.0.0.1:1', '--peers', '5000'], /--rooms|\/rooms: rooms of up to 2500 peers/],

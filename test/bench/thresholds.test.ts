@@ -59,6 +59,21 @@ describe('evaluating thresholds', () => {
     expect(results[9]!.actual).toBeCloseTo((4 / 1004) * 100, 3);
   });
 
+  it("server_cpu_per_relay: the spawned servers' CPU over the measured window, per relay measured", () => {
+    expect(parseThreshold('server_cpu_per_relay<100us')).toMatchObject({ metric: 'server_cpu_per_relay', kind: 'latency', limit: 100 });
+    expect(parseThreshold('server_cpu_per_relay<0.1ms')).toMatchObject({ limit: 100 });
+    expect(() => parseThreshold('server_cpu_per_relay<5%')).toThrow(/takes us, ms or s/);
+    // Two instances at 40% and 60% of a core for the 10 s measured, 1,000 relays: 10 ms each.
+    const spawned = { ...report, run: { ...report.run, spawned: { instances: 2, backend: 'redis' as const, ready_ms: [1, 1], cpu: { instances: [0.4, 0.6], redis: 0.1 } } } };
+    const [ok, fail] = evaluateThresholds(['server_cpu_per_relay<=10ms', 'server_cpu_per_relay<9ms'], spawned);
+    expect(ok).toMatchObject({ ok: true, actual: 10, unit: 'ms' });
+    expect(fail).toMatchObject({ ok: false });
+    // Servers given with --url: their CPU is not known, so the threshold cannot pass.
+    const [unknown] = evaluateThresholds(['server_cpu_per_relay<1s'], report);
+    expect(unknown).toMatchObject({ ok: false, actual: null });
+    expect(unknown!.detail).toMatch(/--spawn/);
+  });
+
   it('fails a latency threshold with no samples instead of passing it silently', () => {
     const [r] = evaluateThresholds(['discover.p99<1s'], report);
     expect(r).toMatchObject({ ok: false, actual: null, detail: 'no discover samples' });
