@@ -246,6 +246,38 @@ function contract(name: string, fixture: () => Fixture) {
       expect(await a.backend.route(`${room}-x`, 'target', '{}')).toBe('not_in_room');
     });
 
+    it('routes relays issued together (one tick), each with its own outcome and its frame intact', async () => {
+      await setup();
+      for (const id of ['t1', 't2']) {
+        await b.backend.register(request(record(b, id, room)));
+        b.sink.localPeers.add(id);
+      }
+      await a.backend.register(request(record(a, 't3', room)));
+      a.sink.localPeers.add('t3');
+      await b.backend.register(request(record(b, 'away', `${room}-x`)));
+      b.sink.localPeers.add('away');
+      // Multi-byte characters: a batch on the bus is cut by byte lengths.
+      const frame = (n: number) => `{"type":"peer_message","payload":"ü€😀 ${n}"}`;
+      const results = await Promise.all([
+        a.backend.route(room, 't1', frame(1)),
+        a.backend.route(room, 'ghost', frame(2)),
+        a.backend.route(room, 't2', frame(3)),
+        a.backend.route(room, 'away', frame(4)),
+        a.backend.route(room, 't1', frame(5)),
+        a.backend.route(room, 't3', frame(6)),
+        a.backend.route(`${room}-x`, 'away', frame(7)),
+      ]);
+      expect(results).toEqual(['delivered', 'not_found', 'delivered', 'not_in_room', 'delivered', 'delivered', 'delivered']);
+      await until(() => b.sink.delivered.length === 4 && a.sink.delivered.length === 1);
+      expect(b.sink.delivered).toEqual([
+        { peerId: 't1', frame: frame(1) },
+        { peerId: 't2', frame: frame(3) },
+        { peerId: 't1', frame: frame(5) },
+        { peerId: 'away', frame: frame(7) },
+      ]);
+      expect(a.sink.delivered).toEqual([{ peerId: 't3', frame: frame(6) }]);
+    });
+
     it('fans presence out to every instance and control to one', async () => {
       await setup();
       await a.backend.register(request(record(a, 'sa', room, { presence: true })));
@@ -286,6 +318,39 @@ contract('memory', () => {
 
 const redisReady = requireRedis();
 describe.runIf(redisReady)('redis', () => {
+  it('sends the relays of one tick into one room as one routing call', async () => {
+    const prefix = `batch${++prefixSeq}:`;
+    const ops: string[] = [];
+    const observer = { operation: (name: string) => ops.push(name), failure() {}, dropped() {}, event() {} };
+    const sink = new RecordingSink();
+    const [a, b] = [new RedisBackend({ url: redis.url, prefix }), new RedisBackend({ url: redis.url, prefix })];
+    try {
+      await a.start({ serverId: 'ba', host: '127.0.0.1', port: 0, version: 't', startedAt: 0 }, new RecordingSink(), observer);
+      await b.start({ serverId: 'bb', host: '127.0.0.1', port: 0, version: 't', startedAt: 0 }, sink);
+      const peer = (id: string, roomId: string): PeerRecord => ({
+        peerId: id, roomId, role: 'client', metadata: {}, connectedAt: 1, serverId: 'bb', connectionId: `bb:${id}`, sessionToken: 's', subject: null, presence: false,
+      });
+      for (const [id, roomId] of [['p1', 'r1'], ['p2', 'r1'], ['p3', 'r2']] as const) {
+        await b.register({ record: peer(id, roomId), current: null, wantAdmin: false, proof: { sessionToken: null, subject: null }, newestWins: false, maxPeersPerRoom: 10 });
+        sink.localPeers.add(id);
+      }
+      ops.length = 0;
+      const results = await Promise.all([a.route('r1', 'p1', '{"n":1}'), a.route('r1', 'p2', '{"n":2}'), a.route('r2', 'p3', '{"n":3}'), a.route('r1', 'p1', '{"n":4}')]);
+      expect(results).toEqual(['delivered', 'delivered', 'delivered', 'delivered']);
+      // Room r1's three relays in one call, r2's one in another.
+      expect(ops).toEqual(['route', 'route']);
+      await until(() => sink.delivered.length === 4);
+      expect(sink.delivered.map((d) => d.frame).sort()).toEqual(['{"n":1}', '{"n":2}', '{"n":3}', '{"n":4}']);
+      // One after another (awaited), each relay is its own call.
+      ops.length = 0;
+      for (let i = 0; i < 3; i++) expect(await a.route('r1', 'p2', '{}')).toBe('delivered');
+      expect(ops).toEqual(['route', 'route', 'route']);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+
   const redis = new RedisProcess();
   let prefixSeq = 0;
   beforeAll(async () => {

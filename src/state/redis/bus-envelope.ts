@@ -28,6 +28,33 @@ export function controlEnvelope(message: ControlMessage): string {
 
 export const PROBE_ENVELOPE = 'n';
 
+const BATCH = 0x62; // 'b'
+const COLON = 0x3a;
+
+/**
+ * Splits a channel message into its envelopes: most carry one; a batch (ROUTE_MANY) carries
+ * several as 'b' then "<byte length>:<envelope>" each. Null for a malformed batch.
+ */
+export function splitBusMessage(message: Buffer): string[] | null {
+  if (message[0] !== BATCH) return [message.toString('utf8')];
+  const out: string[] = [];
+  let at = 1;
+  while (at < message.length) {
+    let length = 0;
+    let digits = 0;
+    while (at < message.length && message[at] !== COLON) {
+      const d = message[at]! - 0x30;
+      if (d < 0 || d > 9 || ++digits > 10) return null;
+      length = length * 10 + d;
+      at++;
+    }
+    if (digits === 0 || at + 1 + length > message.length) return null;
+    out.push(message.toString('utf8', at + 1, at + 1 + length));
+    at += 1 + length;
+  }
+  return out;
+}
+
 /** Reads one length-prefixed field at `at`; returns it and where the rest starts. */
 function readField(raw: string, at: number): [string, number] | null {
   const colon = raw.indexOf(':', at);

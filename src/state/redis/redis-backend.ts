@@ -20,7 +20,7 @@ import {
   type RouteResult,
   type StateBackend,
 } from '../state-backend.js';
-import { PROBE_ENVELOPE, controlEnvelope, decodeEnvelope, deliverEnvelope, presenceEnvelope } from './bus-envelope.js';
+import { PROBE_ENVELOPE, controlEnvelope, decodeEnvelope, deliverEnvelope, presenceEnvelope, splitBusMessage } from './bus-envelope.js';
 import { InstanceRegistry } from './instance-registry.js';
 import { KeySpace, serverOfConnection } from './key-space.js';
 import { SCRIPTS } from './scripts.js';
@@ -48,8 +48,17 @@ interface ScriptCommands {
   sigUpdate(...args: (string | number)[]): Promise<number>;
   sigListRoom(...args: (string | number)[]): Promise<string[]>;
   sigRoute(...args: (string | number)[]): Promise<Reply>;
+  sigRouteMany(...args: (string | number)[]): Promise<Reply>;
   sigPresence(...args: (string | number)[]): Promise<number>;
   sigRestore(...args: (string | number)[]): Promise<number>;
+}
+
+/** A relay waiting for its tick's routing call. */
+interface PendingRoute {
+  readonly targetPeerId: string;
+  readonly envelope: string;
+  readonly resolve: (reply: Reply) => void;
+  readonly reject: (err: unknown) => void;
 }
 
 interface Owned {
@@ -95,6 +104,9 @@ export class RedisBackend implements StateBackend {
   /** The next restore follows a lapsed heartbeat: peers it writes back are announced as joined. */
   private announceRestored = false;
   private restoring: Promise<void> | null = null;
+  /** Relays waiting for this tick's routing calls, by room (see routeBatched). */
+  private routeBatches = new Map<string, PendingRoute[]>();
+  private routeFlushQueued = false;
   private stopped = false;
 
   constructor(options: Partial<RedisBackendOptions> & { url: string }) {
@@ -114,7 +126,11 @@ export class RedisBackend implements StateBackend {
     this.observer = observer;
     this.watch(this.cmd, 'command');
     if (this.sub) this.watch(this.sub, 'subscriber');
-    const onMessage = (message: Buffer) => this.onBusMessage(message.toString('utf8'));
+    const onMessage = (message: Buffer) => {
+      const envelopes = splitBusMessage(message);
+      if (envelopes === null) this.observer.dropped('bus_malformed');
+      else for (const raw of envelopes) this.onBusMessage(raw);
+    };
     try {
       await Promise.all([this.connect(this.cmd), this.sub ? this.connect(this.sub) : null]);
       const channel = this.keys.channel(instance.serverId);
@@ -500,9 +516,7 @@ export class RedisBackend implements StateBackend {
   }
 
   async route(roomId: string, targetPeerId: string, frame: string): Promise<RouteResult> {
-    const reply = this.busMode === 'script' ? await this.run('route', () =>
-      this.scripts.sigRoute(this.keys.roomRoutes(roomId), targetPeerId, this.keys.channelPrefix, deliverEnvelope(targetPeerId, frame)),
-    ) : await this.routeSharded(roomId, targetPeerId, frame);
+    const reply = this.busMode === 'script' ? await this.routeBatched(roomId, targetPeerId, frame) : await this.routeSharded(roomId, targetPeerId, frame);
     const receivers = Number(reply[0]);
     if (receivers > 0 || (receivers === 0 && !this.receiversCounted)) return 'delivered';
     if (receivers < 0) {
@@ -540,6 +554,43 @@ export class RedisBackend implements StateBackend {
     servers.delete(skipServer);
     await Promise.all([...servers].map((s) => this.run('spublish', () => this.cmd.spublish(this.keys.channel(s), envelope))));
   }
+
+  /**
+   * Relays into one room within a tick go to Redis as one ROUTE_MANY call (one PUBLISH per target
+   * instance); a relay alone in its room and tick is one ROUTE call, as before. Each caller gets
+   * its own {receivers, conn} or {-1}.
+   */
+  private routeBatched(roomId: string, targetPeerId: string, frame: string): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      let batch = this.routeBatches.get(roomId);
+      if (batch === undefined) this.routeBatches.set(roomId, (batch = []));
+      batch.push({ targetPeerId, envelope: deliverEnvelope(targetPeerId, frame), resolve, reject });
+      if (!this.routeFlushQueued) {
+        this.routeFlushQueued = true;
+        process.nextTick(this.flushRoutes);
+      }
+    });
+  }
+
+  private readonly flushRoutes = (): void => {
+    this.routeFlushQueued = false;
+    const batches = this.routeBatches;
+    this.routeBatches = new Map();
+    for (const [roomId, batch] of batches) {
+      const routes = this.keys.roomRoutes(roomId);
+      if (batch.length === 1) {
+        const only = batch[0]!;
+        this.run('route', () => this.scripts.sigRoute(routes, only.targetPeerId, this.keys.channelPrefix, only.envelope)).then(only.resolve, only.reject);
+        continue;
+      }
+      const args: string[] = [this.keys.channelPrefix];
+      for (const r of batch) args.push(r.targetPeerId, r.envelope);
+      this.run('route', () => this.scripts.sigRouteMany(routes, ...args)).then(
+        (reply) => batch.forEach((r, i) => r.resolve(Number(reply[2 * i]) < 0 ? [-1] : [reply[2 * i]!, reply[2 * i + 1]!])),
+        (err: unknown) => batch.forEach((r) => r.reject(err)),
+      );
+    }
+  };
 
   /** Cluster 7+: look the target up in its room's slot, then publish to its instance's shard. */
   private async routeSharded(roomId: string, targetPeerId: string, frame: string): Promise<Reply> {

@@ -205,6 +205,45 @@ for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[7]) end
 return added
 `;
 
+/**
+ * ROUTE for several relays into one room at once (the relays of one tick): each target looked up,
+ * and one PUBLISH per instance carrying every envelope for it (a batch envelope, 'b' then
+ * "<byte length>:<envelope>" per relay, when there is more than one).
+ * KEYS: routes. ARGV: channel prefix, then peer and envelope per relay. Returns receivers and conn
+ * per relay, flat ({-1, ''} for a target not in this room).
+ */
+export const ROUTE_MANY = `
+${SERVER_OF}
+local conns, byServer, order = {}, {}, {}
+for i = 2, #ARGV, 2 do
+  local c = redis.call('HGET', KEYS[1], ARGV[i])
+  conns[#conns + 1] = c or ''
+  if c then
+    local s = srv(c)
+    local list = byServer[s]
+    if not list then list = {}; byServer[s] = list; order[#order + 1] = s end
+    list[#list + 1] = ARGV[i + 1]
+  end
+end
+local receivers = {}
+for _, s in ipairs(order) do
+  local list = byServer[s]
+  local message = list[1]
+  if #list > 1 then
+    local parts = {'b'}
+    for _, e in ipairs(list) do parts[#parts + 1] = #e .. ':' .. e end
+    message = table.concat(parts)
+  end
+  receivers[s] = redis.call('PUBLISH', ARGV[1] .. s .. '}', message)
+end
+local out = {}
+for _, c in ipairs(conns) do
+  if c == '' then out[#out + 1] = -1 else out[#out + 1] = receivers[srv(c)] end
+  out[#out + 1] = c
+end
+return out
+`;
+
 export const SCRIPTS = {
   sigClaim: { numberOfKeys: 2, lua: CLAIM },
   sigUnclaim: { numberOfKeys: 1, lua: UNCLAIM },
@@ -215,6 +254,7 @@ export const SCRIPTS = {
   sigUpdate: { numberOfKeys: 3, lua: UPDATE },
   sigListRoom: { numberOfKeys: 2, lua: LIST_ROOM },
   sigRoute: { numberOfKeys: 1, lua: ROUTE },
+  sigRouteMany: { numberOfKeys: 1, lua: ROUTE_MANY },
   sigPresence: { numberOfKeys: 1, lua: PRESENCE },
   sigRestore: { numberOfKeys: 4, lua: RESTORE },
 } as const;
