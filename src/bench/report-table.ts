@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import chalk from 'chalk';
 import type { BenchReport, OperationStats } from './report-schema.js';
+import { describeServerCpu } from './server-cpu.js';
 
 /** The final report as terminal tables: operations, correctness, errors, generator health, verdict. */
 
@@ -87,12 +88,7 @@ export function renderReport(r: BenchReport): string {
     ],
     ...(r.run.spawned?.cpu
       ? [
-          [
-            'servers',
-            `CPU ${r.run.spawned.cpu.instances.map((c) => (c === null ? '?' : `${(c * 100).toFixed(0)}%`)).join(' / ')} of one core per instance` +
-              (r.run.spawned.cpu.redis !== null ? `, Redis ${(r.run.spawned.cpu.redis * 100).toFixed(0)}%` : '') +
-              ' (measured window)',
-          ],
+          ['servers', describeServerCpu(r.run.spawned.cpu)],
         ]
       : []),
     [

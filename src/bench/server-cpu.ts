@@ -97,4 +97,11 @@ export class ServerCpuProbe {
   }
 }
 
+/** "CPU 61% / 58% of one core per instance, Redis 17% (measured window)": for the table and the HTML page. */
+export function describeServerCpu(cpu: ServerCpu): string {
+  const instances = cpu.instances.map((c) => (c === null ? '?' : `${(c * 100).toFixed(0)}%`)).join(' / ');
+  const redis = cpu.redis !== null ? `, Redis ${(cpu.redis * 100).toFixed(0)}%` : '';
+  return `CPU ${instances} of one core per instance${redis} (measured window)`;
+}
+
 const round = (n: number) => Math.round(n * 1000) / 1000;

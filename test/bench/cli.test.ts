@@ -93,6 +93,7 @@ describe('bench --spawn 1', () => {
     expect((page.match(/<svg /g) ?? []).length).toBe(5);
     expect(page).not.toMatch(/<script|\bsrc=|href="http|@import|url\(/);
     expect(page).toContain('PASSED');
+    expect(page).toMatch(/<th>servers<\/th><td>CPU \d+% of one core per instance \(measured window\)/);
 
     // The spawned server is gone.
     expect(await refused(Number(new URL(report.run.targets[0]!).port))).toBe(true);
