@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { decodeHistogram } from './recorder.js';
 import type { BenchReport, TimelinePoint } from './report-schema.js';
-import { count, ms, OP_LABELS, rate } from './report-table.js';
+import { closedLoopText, count, ms, OP_LABELS, rate } from './report-table.js';
 import { describeServerCpu } from './server-cpu.js';
 
 /**
@@ -338,13 +338,9 @@ function detailsTable(r: BenchReport): string {
     ['relays', `${count(rel.sent)} sent = ${count(rel.received)} received + ${count(rel.lost)} lost; ${count(rel.duplicated)} duplicated, ${count(rel.reordered)} reordered`],
     ['cross-instance', r.run.targets.length > 1 ? `${(crossShare * 100).toFixed(1)}% of relays (placement aimed at ${(rel.expected_cross_share * 100).toFixed(1)}%)` : 'one target'],
     r.scenario.traffic?.model === 'closed'
-      ? ['closed loop', `${r.scenario.traffic.in_flight ?? 1} relay(s) in flight per peer, the next sent when one arrives`]
+      ? ['closed loop', closedLoopText(r)]
       : ['schedule', `${count(r.schedule.scheduled)} due, ${count(r.schedule.late)} more than ${r.schedule.late_after_us / 1000} ms late, ${count(r.schedule.skipped_offline)} skipped (peer away)`],
-    ...(r.run.spawned?.cpu
-      ? [
-          ['servers', describeServerCpu(r.run.spawned.cpu)] as [string, string],
-        ]
-      : []),
+    ...(r.run.spawned?.cpu ? [['servers', describeServerCpu(r.run.spawned.cpu)] as [string, string]] : []),
     ['connections', `${count(r.connections.connected)} connected, ${count(r.connections.registered)} registered of ${count(r.connections.peers)}; peak ${count(r.connections.peak_open)} open; per target: ${r.connections.per_url.map(count).join(' / ')}`],
     ['churn', `${count(r.connections.churn.left)} left, ${count(r.connections.churn.rejoined)} rejoined, ${count(r.connections.churn.failed)} failed`],
     ['generator', `${r.generator.threads} thread(s); CPU ${(r.generator.cpu.avg * 100).toFixed(0)}% avg, ${(r.generator.cpu.max * 100).toFixed(0)}% max of one core; event-loop delay p99 ${r.generator.event_loop.p99_ms} ms, max ${r.generator.event_loop.max_ms} ms`],

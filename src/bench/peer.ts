@@ -1,5 +1,5 @@
-import type { Socket } from 'node:net';
 import WebSocket from 'ws';
+import { TickCork } from '../net/tick-cork.js';
 import { nowUs } from './clock.js';
 
 /**
@@ -79,13 +79,8 @@ const MAX_GAP = 10_000;
 
 export class BenchPeer {
   ws: WebSocket | null = null;
-  /** The TCP socket under `ws` once upgraded; corked until the end of a tick in which it sent. */
-  private socket: Socket | null = null;
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket?.uncork();
-  };
+  /** Set once upgraded: frames a peer sends within one tick (closed model: one per arrival) leave in one write. */
+  private cork: TickCork | null = null;
   state: PeerState = 'idle';
   /** Away on purpose (churn), or not yet back: not a target, sends nothing. */
   away = false;
@@ -143,8 +138,8 @@ export class BenchPeer {
         ...(localAddress ? { localAddress } : {}),
       });
       this.ws = ws;
-      this.socket = null;
-      ws.once('upgrade', (res) => (this.socket = res.socket));
+      this.cork = null;
+      ws.once('upgrade', (res) => (this.cork = new TickCork(res.socket)));
       // A backstop for a handshake timeout that never fires (a socket stuck before connecting).
       const guard = setTimeout(() => fail('connect.timeout'), timeoutMs + 1000);
       ws.once('open', () => {
@@ -205,12 +200,7 @@ export class BenchPeer {
   send(frame: string): boolean {
     const ws = this.ws;
     if (ws === null || ws.readyState !== WebSocket.OPEN) return false;
-    // Frames a peer sends within one tick (closed model: one per arrival) leave in one write.
-    if (!this.corked && this.socket !== null) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(this.uncork);
-    }
+    this.cork?.hold();
     ws.send(frame);
     return true;
   }

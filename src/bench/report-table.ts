@@ -38,6 +38,12 @@ function opRow(label: string, o: OperationStats): string[] {
   return [label, count(o.count), rate(o.rate_per_s), ms(o.p50_us), ms(o.p90_us), ms(o.p99_us), ms(o.p999_us), ms(o.max_us)];
 }
 
+/** What a closed-model run did: "16 relay(s) in flight per peer, ...: 51,445 relays/s delivered while measuring". */
+export function closedLoopText(r: BenchReport): string {
+  const delivered = Math.round((r.operations.relay?.rate_per_s ?? 0) + (r.operations.relay_cross?.rate_per_s ?? 0));
+  return `${r.scenario.traffic?.in_flight ?? 1} relay(s) in flight per peer, the next sent when one arrives: ${count(delivered)} relays/s delivered while measuring`;
+}
+
 export function renderReport(r: BenchReport): string {
   const out: string[] = [];
   const title = `${r.run.scenario}: ${r.connections.peers} peers → ${r.run.targets.join(', ')}` + (r.run.spawned ? ` (spawned ${r.run.spawned.instances}, ${r.run.spawned.backend})` : '');
@@ -72,11 +78,7 @@ export function renderReport(r: BenchReport): string {
     ],
     ['cross-instance', r.run.targets.length > 1 ? `${(crossShare * 100).toFixed(1)}% of relays (placement aimed at ${(rel.expected_cross_share * 100).toFixed(1)}%)` : 'one target'],
     r.scenario.traffic?.model === 'closed'
-      ? [
-          'closed loop',
-          `${r.scenario.traffic.in_flight ?? 1} relay(s) in flight per peer, the next sent when one arrives: ` +
-            `${count(Math.round((r.operations.relay?.rate_per_s ?? 0) + (r.operations.relay_cross?.rate_per_s ?? 0)))} relays/s delivered while measuring`,
-        ]
+      ? ['closed loop', closedLoopText(r)]
       : [
           'schedule',
           `${count(r.schedule.scheduled)} operations due, ${bad(r.schedule.late, `${count(r.schedule.late)} behind schedule`)} (> ${r.schedule.late_after_us / 1000} ms), ${count(r.schedule.skipped_offline)} skipped (peer away)`,
@@ -86,11 +88,7 @@ export function renderReport(r: BenchReport): string {
       `${count(r.connections.registered)}/${count(r.connections.peers)} registered (${count(r.connections.connected)} connected), peak ${count(r.connections.peak_open)} open` +
         (r.connections.churn.left > 0 ? `; churn: ${count(r.connections.churn.left)} left, ${count(r.connections.churn.rejoined)} rejoined, ${bad(r.connections.churn.failed, `${count(r.connections.churn.failed)} failed`)}` : ''),
     ],
-    ...(r.run.spawned?.cpu
-      ? [
-          ['servers', describeServerCpu(r.run.spawned.cpu)],
-        ]
-      : []),
+    ...(r.run.spawned?.cpu ? [['servers', describeServerCpu(r.run.spawned.cpu)]] : []),
     [
       'generator',
       `CPU ${(r.generator.cpu.avg * 100).toFixed(0)}% avg / ${(r.generator.cpu.max * 100).toFixed(0)}% max of one core, event-loop delay p99 ${r.generator.event_loop.p99_ms} ms (max ${r.generator.event_loop.max_ms} ms)`,

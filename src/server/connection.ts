@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import { CloseCode } from '../protocol/close-codes.js';
 import type { PeerLeftReason } from '../protocol/messages.js';
 import type { PeerRecord } from '../state/state-backend.js';
+import { TickCork } from '../net/tick-cork.js';
 import { TokenBucket } from './token-bucket.js';
 import type { Identity } from '../auth/authenticator.js';
 
@@ -46,22 +47,18 @@ export class Connection {
   /** Settles once the socket has closed and its registration has been ended. */
   readonly finished: Promise<void>;
   private settleFinished!: () => void;
-  /** The socket is corked until the end of this tick (see send()). */
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
-  };
+  private readonly cork: TickCork;
 
   constructor(
     readonly id: string,
     readonly ws: WebSocket,
     /** The TCP socket under `ws`. */
-    private readonly socket: Pick<Socket, 'cork' | 'uncork'>,
+    socket: Pick<Socket, 'cork' | 'uncork'>,
     readonly remoteAddress: string,
     private readonly limits: ConnectionLimits,
   ) {
     this.rate = new TokenBucket(limits.ratePerSecond, limits.rateBurst);
+    this.cork = new TickCork(socket);
     this.finished = new Promise((resolve) => (this.settleFinished = resolve));
   }
 
@@ -86,13 +83,7 @@ export class Connection {
       this.onCutOff?.();
       return false;
     }
-    // Frames sent to one client within a tick leave in one write: a socket write is the largest
-    // cost of a relay, and a burst (a peer's ICE candidates, several frames in one read) is common.
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(this.uncork);
-    }
+    this.cork.hold();
     this.ws.send(frame);
     return true;
   }
