@@ -175,7 +175,7 @@ export class Shard implements PeerSink {
     this.window = window;
     const measureTimer = setTimeout(() => this.loop.resetWindow(), Math.max(0, (window.measureStartUs - nowUs()) / 1000));
     const anyOnline = this.entries.some((e) => e.peer.online);
-    if (s.traffic.model === 'closed' && anyOnline) {
+    if (this.closedLoop && anyOnline) {
       void this.startClosedLoop(window.startUs);
     } else if (s.traffic.rate > 0 && anyOnline) {
       const schedule = new OpenLoopSchedule({
@@ -497,13 +497,10 @@ export class Shard implements PeerSink {
     c.relaysReceived++;
     this.interval.received++;
     if (outcome === 'reordered') c.reordered++;
-    if (this.closedLoop) {
-      const sender = this.byIndex.get(from);
-      if (sender) this.closedSend(sender);
-    }
+    const sender = this.byIndex.get(from);
+    if (this.closedLoop && sender) this.closedSend(sender);
     if (sentUs >= this.window.measureStartUs && sentUs < this.window.endUs) {
       const latency = atUs - sentUs;
-      const sender = this.byIndex.get(from);
       const receiver = this.byIndex.get(peer.index);
       const cross = sender !== undefined && receiver !== undefined && sender.plan.url !== receiver.plan.url;
       this.rec.record(cross ? 'relay_cross' : 'relay', latency);

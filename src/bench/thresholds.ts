@@ -65,17 +65,9 @@ export function parseThreshold(expression: string): Threshold {
       if (unitText !== undefined && unitText !== '/s') throw new Error(`threshold "${expression}": a rate is per second ("${metric}>100" or "100/s")`);
       return { expression, metric, comparator, limit: value, kind: 'rate', unit: '/s' };
     }
-    const unit = unitText ?? 'ms';
-    const scale = LATENCY_UNITS[unit];
-    if (scale === undefined) throw new Error(`threshold "${expression}": a latency takes us, ms or s, not "${unit}"`);
-    return { expression, metric: stat === 'p999' ? `${head}.p99.9` : metric, comparator, limit: value * scale, kind: 'latency', unit };
+    return time(expression, stat === 'p999' ? `${head}.p99.9` : metric, comparator, value, unitText ?? 'ms', 'a latency');
   }
-  if (metric === SERVER_CPU_PER_RELAY) {
-    const unit = unitText ?? 'us';
-    const scale = LATENCY_UNITS[unit];
-    if (scale === undefined) throw new Error(`threshold "${expression}": CPU time per relay takes us, ms or s, not "${unit}"`);
-    return { expression, metric, comparator, limit: value * scale, kind: 'latency', unit };
-  }
+  if (metric === SERVER_CPU_PER_RELAY) return time(expression, metric, comparator, value, unitText ?? 'us', 'CPU time per relay');
   if ((COUNTERS as readonly string[]).includes(head)) {
     if (tail !== '' && head !== 'errors') throw new Error(`threshold "${expression}": ${head} takes no ".${tail}"`);
     return plain(expression, metric, comparator, value, unitText, 'count');
@@ -83,6 +75,13 @@ export function parseThreshold(expression: string): Threshold {
   throw new Error(
     `threshold "${expression}": unknown metric "${metric}"; use OPERATION.STAT (operations: ${LATENCY_OPS.join(', ')}; stats: ${STATS.join(', ')}), one of ${COUNTERS.join(', ')} (errors.CLASS too), or ${SERVER_CPU_PER_RELAY}`,
   );
+}
+
+/** A threshold on a time (µs inside), written in us, ms or s. */
+function time(expression: string, metric: string, comparator: Comparator, value: number, unit: string, what: string): Threshold {
+  const scale = LATENCY_UNITS[unit];
+  if (scale === undefined) throw new Error(`threshold "${expression}": ${what} takes us, ms or s, not "${unit}"`);
+  return { expression, metric, comparator, limit: value * scale, kind: 'latency', unit };
 }
 
 function plain(expression: string, metric: string, comparator: Comparator, value: number, unit: string | undefined, kind: 'count'): Threshold {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEnvelope, deliverEnvelope, splitBusMessage } from '../../src/state/redis/bus-envelope.js';
 
-/** How ROUTE_MANY packs several envelopes into one channel message: 'b', then "<byte length>:<envelope>" each. */
+/** How the ROUTE script packs several envelopes into one channel message: 'b', then "<byte length>:<envelope>" each. */
 const batch = (...envelopes: string[]) => Buffer.from(`b${envelopes.map((e) => `${Buffer.byteLength(e)}:${e}`).join('')}`);
 
 describe('bus messages', () => {

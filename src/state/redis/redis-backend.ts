@@ -48,7 +48,6 @@ interface ScriptCommands {
   sigUpdate(...args: (string | number)[]): Promise<number>;
   sigListRoom(...args: (string | number)[]): Promise<string[]>;
   sigRoute(...args: (string | number)[]): Promise<Reply>;
-  sigRouteMany(...args: (string | number)[]): Promise<Reply>;
   sigPresence(...args: (string | number)[]): Promise<number>;
   sigRestore(...args: (string | number)[]): Promise<number>;
 }
@@ -556,9 +555,8 @@ export class RedisBackend implements StateBackend {
   }
 
   /**
-   * Relays into one room within a tick go to Redis as one ROUTE_MANY call (one PUBLISH per target
-   * instance); a relay alone in its room and tick is one ROUTE call, as before. Each caller gets
-   * its own {receivers, conn} or {-1}.
+   * Relays into one room within a tick go to Redis as one ROUTE call (one PUBLISH per target
+   * instance). Each caller gets its own {receivers, conn} or {-1}.
    */
   private routeBatched(roomId: string, targetPeerId: string, frame: string): Promise<Reply> {
     return new Promise((resolve, reject) => {
@@ -577,15 +575,9 @@ export class RedisBackend implements StateBackend {
     const batches = this.routeBatches;
     this.routeBatches = new Map();
     for (const [roomId, batch] of batches) {
-      const routes = this.keys.roomRoutes(roomId);
-      if (batch.length === 1) {
-        const only = batch[0]!;
-        this.run('route', () => this.scripts.sigRoute(routes, only.targetPeerId, this.keys.channelPrefix, only.envelope)).then(only.resolve, only.reject);
-        continue;
-      }
-      const args: string[] = [this.keys.channelPrefix];
+      const args: string[] = [this.keys.roomRoutes(roomId), this.keys.channelPrefix];
       for (const r of batch) args.push(r.targetPeerId, r.envelope);
-      this.run('route', () => this.scripts.sigRouteMany(routes, ...args)).then(
+      this.run('route', () => this.scripts.sigRoute(...args)).then(
         (reply) => batch.forEach((r, i) => r.resolve(Number(reply[2 * i]) < 0 ? [-1] : [reply[2 * i]!, reply[2 * i + 1]!])),
         (err: unknown) => batch.forEach((r) => r.reject(err)),
       );

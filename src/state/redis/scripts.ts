@@ -160,18 +160,6 @@ return out
 `;
 
 /**
- * Look the target up in the room's routing table and publish to its instance, in one round trip.
- * KEYS: routes. ARGV: peer, channel prefix, envelope. Returns {-1} (not in this room) or
- * {receivers, conn}.
- */
-export const ROUTE = `
-${SERVER_OF}
-local c = redis.call('HGET', KEYS[1], ARGV[1])
-if not c then return {-1} end
-return {redis.call('PUBLISH', ARGV[2] .. srv(c) .. '}', ARGV[3]), c}
-`;
-
-/**
  * Publish a presence envelope once to every instance with subscribers in the room.
  * KEYS: presence. ARGV: channel prefix, envelope, server to skip ('' = none).
  */
@@ -206,13 +194,13 @@ return added
 `;
 
 /**
- * ROUTE for several relays into one room at once (the relays of one tick): each target looked up,
- * and one PUBLISH per instance carrying every envelope for it (a batch envelope, 'b' then
- * "<byte length>:<envelope>" per relay, when there is more than one).
+ * Route the relays into one room that an instance handled in one tick, in one round trip: each
+ * target looked up in the room's routing table, then one PUBLISH per instance carrying every
+ * envelope for it (alone, or as a batch: 'b' then "<byte length>:<envelope>" per relay).
  * KEYS: routes. ARGV: channel prefix, then peer and envelope per relay. Returns receivers and conn
- * per relay, flat ({-1, ''} for a target not in this room).
+ * per relay, flat (-1 and '' for a target not in this room).
  */
-export const ROUTE_MANY = `
+export const ROUTE = `
 ${SERVER_OF}
 local conns, byServer, order = {}, {}, {}
 for i = 2, #ARGV, 2 do
@@ -254,7 +242,6 @@ export const SCRIPTS = {
   sigUpdate: { numberOfKeys: 3, lua: UPDATE },
   sigListRoom: { numberOfKeys: 2, lua: LIST_ROOM },
   sigRoute: { numberOfKeys: 1, lua: ROUTE },
-  sigRouteMany: { numberOfKeys: 1, lua: ROUTE_MANY },
   sigPresence: { numberOfKeys: 1, lua: PRESENCE },
   sigRestore: { numberOfKeys: 4, lua: RESTORE },
 } as const;
