@@ -1,5 +1,8 @@
 import { RedisBackend } from '../state/redis/redis-backend.js';
-import { newApiKeyRecord, newRoomRecord, publicKey, type PublicApiKey } from './records.js';
+import { issueApiKey, newRoomRecord, publicKey, type PublicApiKey } from './records.js';
+import { API_KEY_LIFETIME, lifetimeMs, ROOM_LIFETIME, type LifetimeBounds } from './lifetimes.js';
+import { checkRoomId } from './room-id.js';
+import { DEFAULT_LIMITS } from '../protocol/limits.js';
 
 export type { PublicApiKey };
 
@@ -91,8 +94,9 @@ export class RedisAdmin implements AdminTarget {
   }
 
   async createApiKey(roomId: string, name: string, expiresIn: number | null) {
-    const { record, key } = newApiKeyRecord(roomId, name, expiresIn);
-    await this.backend.putApiKey(record);
+    refuseBadRoomId(roomId);
+    const lifetimeOrNone = expiresIn === null ? null : lifetime(expiresIn, API_KEY_LIFETIME);
+    const { record, key } = await issueApiKey(this.backend, roomId, name, lifetimeOrNone);
     return { ...publicKey(record), key };
   }
 
@@ -105,7 +109,9 @@ export class RedisAdmin implements AdminTarget {
   }
 
   async createRoom(roomId: string | null, expiresIn: number | null) {
-    const { record, token } = newRoomRecord(roomId, (expiresIn ?? 24 * 3600) * 1000);
+    if (roomId !== null) refuseBadRoomId(roomId);
+    // Straight to Redis is the operator's own action: the room records no creator.
+    const { record, token } = newRoomRecord(roomId, lifetime(expiresIn ?? 24 * 3600, ROOM_LIFETIME), null);
     if (!(await this.backend.createRoom(record))) throw new AdminError(`room ${record.roomId} exists already`);
     return { room_id: record.roomId, token, expires_at: Math.floor(record.expiresAt / 1000) };
   }
@@ -113,4 +119,17 @@ export class RedisAdmin implements AdminTarget {
   async close() {
     await this.backend.close();
   }
+}
+
+/** A lifetime in seconds as checked milliseconds; one out of bounds is bad usage (exit code 2). */
+function lifetime(seconds: number, bounds: LifetimeBounds): number {
+  const checked = lifetimeMs(seconds, bounds);
+  if (!checked.ok) throw new AdminError(`--expires must be ${bounds.text}`, 2);
+  return checked.ms;
+}
+
+/** Straight to Redis there is no server to refuse a bad id: refuse it here, by the same rule. */
+function refuseBadRoomId(roomId: string): void {
+  const checked = checkRoomId(roomId, DEFAULT_LIMITS.maxIdLength);
+  if (!checked.ok) throw new AdminError(checked.error);
 }

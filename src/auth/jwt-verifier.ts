@@ -1,13 +1,6 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  importSPKI,
-  jwtVerify,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  type CryptoKey,
-} from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 
 /** Only asymmetric algorithms: never `none`, never HS256 (which a public key could be abused to sign). */
 export const ACCEPTED_ALGORITHMS = ['RS256', 'ES256'] as const;
@@ -36,7 +29,8 @@ export type Verified = { ok: true; subject: string; claims: JWTPayload } | { ok:
 export class JwtVerifier {
   readonly issuer: string | undefined;
   readonly audience: string | undefined;
-  private readonly keys: JWTVerifyGetKey | CryptoKey | Promise<CryptoKey>;
+  /** A key set to pick from by `kid`, or the one key of a PEM file. */
+  private readonly keys: JWTVerifyGetKey | KeyObject;
   private readonly cognito: boolean;
 
   constructor(private readonly config: JwtConfig) {
@@ -72,12 +66,16 @@ export class JwtVerifier {
   async verify(token: string): Promise<Verified> {
     let payload: JWTPayload;
     try {
-      const result = await jwtVerify(token, this.keys as JWTVerifyGetKey, {
+      const options = {
         algorithms: [...ACCEPTED_ALGORITHMS],
         issuer: this.issuer,
         clockTolerance: this.config.clockSkewSeconds,
         requiredClaims: ['exp', 'sub'],
-      });
+      };
+      const keys = this.keys;
+      // jose checks that the token's alg suits a single key's type (RSA for RS256, P-256 for ES256).
+      // Two calls, because its overloads take a key or a key set but not the union of both.
+      const result = typeof keys === 'function' ? await jwtVerify(token, keys, options) : await jwtVerify(token, keys, options);
       payload = result.payload;
     } catch (err) {
       return { ok: false, reason: describe(err) };
@@ -105,16 +103,25 @@ function audIncludes(aud: JWTPayload['aud'], expected: string | undefined): bool
   return Array.isArray(aud) ? aud.includes(expected) : aud === expected;
 }
 
-/** A PEM public key, RSA or P-256: importSPKI needs the algorithm, so try each accepted one. */
-async function importPem(pem: string): Promise<CryptoKey> {
-  for (const alg of ACCEPTED_ALGORITHMS) {
-    try {
-      return await importSPKI(pem, alg);
-    } catch {
-      // not a key for this algorithm
-    }
+/**
+ * A PEM public key (SPKI), RSA or P-256, read at once so a bad file stops the server at start
+ * rather than failing every JWT later.
+ */
+function importPem(pem: string): KeyObject {
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
+    throw new Error('the JWT key file holds a private key: give the public key (SPKI PEM) only');
   }
-  throw new Error('the JWT key file holds no RS256 or ES256 public key');
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: pem, format: 'pem' });
+  } catch {
+    throw new Error('the JWT key file holds no RS256 or ES256 public key (PEM could not be read)');
+  }
+  const p256 = key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+  if (key.asymmetricKeyType !== 'rsa' && !p256) {
+    throw new Error(`the JWT key file holds no RS256 or ES256 public key (found ${key.asymmetricKeyType ?? 'an unknown'} key)`);
+  }
+  return key;
 }
 
 function describe(err: unknown): string {

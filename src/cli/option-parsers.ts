@@ -54,6 +54,14 @@ export function parseRateLimit(value: string): { perSecond: number; burst: numbe
   return { perSecond, burst };
 }
 
+/** "1MiB" or "1MiB:2MiB" (bytes per second, burst; the burst defaults to two seconds' worth). */
+export function parseByteRate(value: string): { perSecond: number; burst: number } {
+  const [rate, burst, ...rest] = value.split(':');
+  if (rest.length > 0 || rate === undefined) throw new InvalidArgumentError(`expected SIZE or SIZE:BURST like 1MiB:2MiB; got "${value}"`);
+  const perSecond = parseSize(rate);
+  return { perSecond, burst: burst !== undefined ? parseSize(burst) : perSecond * 2 };
+}
+
 export function parseChoice<T extends string>(choices: readonly T[]) {
   return (value: string): T => {
     if (!(choices as readonly string[]).includes(value)) {

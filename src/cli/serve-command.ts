@@ -5,7 +5,7 @@ import { createLogger, type LogFormat } from '../server/logger.js';
 import { DEFAULT_SERVER_OPTIONS, type CompatMode } from '../server/server-options.js';
 import { SignalingServer } from '../server/signaling-server.js';
 import { VERSION } from '../version.js';
-import { parseChoice, parseDuration, parseInteger, parseRateLimit, parseSize } from './option-parsers.js';
+import { parseByteRate, parseChoice, parseDuration, parseInteger, parseRateLimit, parseSize } from './option-parsers.js';
 import { UsageError } from './usage-error.js';
 import { createStateBackend } from '../state/create-backend.js';
 import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-options.js';
@@ -25,6 +25,8 @@ interface ServeFlags {
   maxConnections: number;
   maxPeersPerRoom: number;
   rateLimit: { perSecond: number; burst: number };
+  byteRateLimit: { perSecond: number; burst: number };
+  unregisteredMaxFrame: number;
   heartbeatInterval: number;
   sendBufferLimit: number;
   drainTimeout: number;
@@ -81,6 +83,18 @@ export function serveCommand(): Command {
         .env('RATE_LIMIT')
         .argParser(parseRateLimit)
         .default({ perSecond: DEFAULT_LIMITS.ratePerSecond, burst: DEFAULT_LIMITS.rateBurst }, '100:200'),
+    )
+    .addOption(
+      new Option('--byte-rate-limit <size[:burst]>', 'received bytes per second and burst per connection (RATE_LIMITED above; the burst is at least --max-payload)')
+        .env('BYTE_RATE_LIMIT')
+        .argParser(parseByteRate)
+        .default(d.byteRate, '1MiB:2MiB'),
+    )
+    .addOption(
+      new Option('--unregistered-max-frame <size>', 'largest frame from a connection that has not registered yet (INVALID_MESSAGE above, unparsed), and its bytes per second until it registers')
+        .env('UNREGISTERED_MAX_FRAME')
+        .argParser(parseSize)
+        .default(d.unregisteredMaxFrameBytes, '64KiB'),
     )
     .addOption(new Option('--heartbeat-interval <duration>', 'protocol ping interval; dead peers go within two').env('HEARTBEAT_INTERVAL').argParser(parseDuration).default(d.heartbeatIntervalMs, '30s'))
     .addOption(new Option('--send-buffer-limit <size>', 'bytes queued for one client before it is closed with 4001').env('SEND_BUFFER_LIMIT').argParser(parseSize).default(d.sendBufferLimitBytes, '4MiB'))
@@ -145,6 +159,8 @@ async function runServe(flags: ServeFlags): Promise<void> {
       roomExpiresMs: flags.roomExpires,
       allowedOrigins: flags.allowedOrigins ?? null,
       maxConnectionsPerIp: flags.maxConnectionsPerIp,
+      byteRate: flags.byteRateLimit,
+      unregisteredMaxFrameBytes: flags.unregisteredMaxFrame,
       trustProxy: flags.trustProxy === true,
       handshakeTimeoutMs: flags.handshakeTimeout,
       metricsToken: flags.metricsToken ?? null,

@@ -2,7 +2,8 @@ import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from '../state/redis/redis-client.js';
 import { pipelineOf } from './spread-pipeline.js';
 import { isPlainObject, type JsonObject, type JsonValue } from '../protocol/json-value.js';
-import { serverOfConnection, type KeySpace } from '../state/redis/key-space.js';
+import type { KeySpace } from '../state/redis/key-space.js';
+import { serverOfConnection } from '../state/state-backend.js';
 import { discoveryOrder, type PeerRecord } from '../state/state-backend.js';
 
 /**

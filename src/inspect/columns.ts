@@ -65,19 +65,31 @@ export function layoutColumns(rows: readonly (readonly string[])[], aligns: read
 }
 
 /**
- * Client-supplied text (ids, roles, tags, properties) made safe for a terminal: control
- * characters, which could move the cursor or recolour the operator's screen, are shown escaped.
+ * Client-supplied text (ids, roles, tags, properties) made safe for a terminal. Control
+ * characters, which could move the cursor or recolour the operator's screen, are shown as `\xNN`;
+ * characters that hide or reorder text (bidi controls, zero-width characters, line separators,
+ * the BOM, unpaired surrogates), with which `gpu-worker-1\u200b` passes for `gpu-worker-1`, as `\uNNNN`.
  */
 export function clean(text: string): string {
-  return text.replace(CONTROL, escapeControl);
+  return text.replace(UNSAFE, escapeChar);
 }
 
-/** JSON.stringify output made safe the same way; its own line breaks are kept (it escapes those in strings). */
+/**
+ * JSON.stringify output made safe the same way; its own line breaks are kept (it escapes those in
+ * strings), and the `\uNNNN` escapes keep it valid JSON.
+ */
 export function cleanJson(json: string): string {
-  return json.replace(C1_CONTROL, escapeControl);
+  return json.replace(UNSAFE_IN_JSON, escapeChar);
 }
 
+// Bidi marks and controls (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069), zero-width
+// characters (U+200B-U+200D, U+2060-U+2064, U+FEFF), line and paragraph separators (U+2028-U+2029),
+// and surrogates without their other half; UNSAFE adds the C0 and C1 controls.
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-const C1_CONTROL = /[\u007f-\u009f]/g;
-const escapeControl = (ch: string) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+function escapeChar(ch: string): string {
+  const code = ch.charCodeAt(0);
+  return code < 0xa0 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}

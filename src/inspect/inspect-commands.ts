@@ -24,6 +24,7 @@ import { DEFAULT_KICK_REASON, OperatorActions } from './operator-actions.js';
 import { closeRedis, connectRedis, RedisUnreachableError } from './redis-connection.js';
 import { kickText, peerTable, roomDeleteText, roomsTable, roomTable, serversTable, statsTable } from './tables.js';
 import { watch } from './watch.js';
+import { clean } from './columns.js';
 
 interface ConnectionFlags {
   redis?: string;
@@ -133,7 +134,7 @@ function roomCreateCommand(): Command {
       const flags = command.optsWithGlobals<AdminFlags & { expires?: number }>();
       const created = await withTarget(flags, (t) => t.createRoom(roomId ?? null, flags.expires === undefined ? null : Math.ceil(flags.expires / 1000)));
       if (flags.json) write(`${JSON.stringify(created, null, 2)}\n`);
-      else write(`room ${created.room_id}, token ${created.token}, expires ${new Date(created.expires_at * 1000).toISOString().replace('.000Z', 'Z')}\n`);
+      else write(`room ${clean(created.room_id)}, token ${created.token}, expires ${new Date(created.expires_at * 1000).toISOString().replace('.000Z', 'Z')}\n`);
     });
 }
 

@@ -1,3 +1,4 @@
+import { clean } from './columns.js';
 import type { OutputStream, Styles } from './format.js';
 
 export interface WatchOptions {
@@ -49,7 +50,8 @@ export async function watch(render: () => Promise<string>, options: WatchOptions
       try {
         frame = await render();
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
+        // An error may quote ids from Redis: shown escaped, like every table cell.
+        const message = clean(err instanceof Error ? err.message : String(err));
         if (options.json) {
           // Scripts read stdout line by line: the error goes to stderr, no line to stdout.
           (options.err ?? out).write(`sleap-signal: ${message} (retrying)\n`);

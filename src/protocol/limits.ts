@@ -1,4 +1,4 @@
-/** Protocol limits; every one is configurable on `serve`. */
+/** Protocol limits. Frame size, room size and rate are configurable on `serve`; the others are fixed there. */
 export interface Limits {
   /** Largest accepted frame in bytes (close 1009 above it). */
   readonly maxPayloadBytes: number;
@@ -16,6 +16,14 @@ export interface Limits {
   readonly ratePerSecond: number;
   /** Token bucket per connection: burst size (the bucket starts full). */
   readonly rateBurst: number;
+  /** Most keys in `filters.properties` of one discover. */
+  readonly maxFilterProperties: number;
+  /** Most elements in one `$in` / `$nin` list. */
+  readonly maxFilterListItems: number;
+  /** Longest filter operand (each plain value, operator operand, list element), as its JSON in UTF-16 code units. */
+  readonly maxFilterOperandLength: number;
+  /** Deepest filter operand: levels of arrays and objects (a scalar is 0, `{}` is 1). */
+  readonly maxFilterOperandDepth: number;
 }
 
 export const DEFAULT_LIMITS: Limits = Object.freeze({
@@ -27,4 +35,14 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxPeersPerRoom: 1000,
   ratePerSecond: 100,
   rateBurst: 200,
+  maxFilterProperties: 64,
+  maxFilterListItems: 256,
+  maxFilterOperandLength: 1024,
+  maxFilterOperandDepth: 16,
 });
+
+/** The part of the limits that bounds the work of one discovery filter. */
+export type FilterLimits = Pick<
+  Limits,
+  'maxFilterProperties' | 'maxFilterListItems' | 'maxFilterOperandLength' | 'maxFilterOperandDepth'
+>;

@@ -1,6 +1,7 @@
 import { Type, type TSchema, type TObject, type TProperties } from '@sinclair/typebox';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { ERROR_CODES } from './error-codes.js';
+import { WELL_FORMED_PATTERN } from './unicode.js';
 
 /**
  * TypeBox schemas of every message. They are JSON Schema as they stand: the server compiles
@@ -38,7 +39,7 @@ export const COMPAT_MESSAGE_TYPES = ['error'] as const;
 
 export function clientSchemas(limits: Limits = DEFAULT_LIMITS) {
   const Id = (what: string) =>
-    Type.String({ minLength: 1, maxLength: limits.maxIdLength, description: what });
+    Type.String({ minLength: 1, maxLength: limits.maxIdLength, pattern: WELL_FORMED_PATTERN, description: `${what}; well-formed Unicode` });
   const Identity = {
     from_peer_id: Opt(Type.String({ description: 'must equal the sender\'s own peer id' })),
     sender: Opt(Type.String({ description: 'must equal the sender\'s own peer id' })),
@@ -56,7 +57,10 @@ export function clientSchemas(limits: Limits = DEFAULT_LIMITS) {
       tags: Opt(Type.Array(Type.String(), { description: 'match peers having at least one of these' })),
       properties: Opt(
         Type.Record(Type.String(), Type.Unknown(), {
-          description: 'deep equality per key, or an operator object ($eq $ne $gt $gte $lt $lte $in $nin $exists)',
+          description:
+            'deep equality per key, or an operator object ($eq $ne $gt $gte $lt $lte $in $nin $exists); ' +
+            `at most ${limits.maxFilterProperties} keys, ${limits.maxFilterListItems} elements per $in / $nin, ` +
+            `operands of at most ${limits.maxFilterOperandLength} characters of JSON and ${limits.maxFilterOperandDepth} levels of nesting`,
         }),
       ),
     },
@@ -68,7 +72,7 @@ export function clientSchemas(limits: Limits = DEFAULT_LIMITS) {
       {
         room_id: Opt(Id('room to join; required unless an api_key names it')),
         peer_id: Opt(Id('wanted peer id; the server generates one when absent')),
-        role: Opt(Type.String({ maxLength: limits.maxRoleLength, description: 'default "peer"' })),
+        role: Opt(Type.String({ maxLength: limits.maxRoleLength, pattern: WELL_FORMED_PATTERN, description: 'default "peer"; well-formed Unicode' })),
         metadata: Opt(Metadata),
         jwt: Opt(Type.String()),
         id_token: Opt(Type.String()),

@@ -15,6 +15,9 @@ export type InboxItem =
 export interface ConnectionLimits {
   readonly ratePerSecond: number;
   readonly rateBurst: number;
+  readonly bytesPerSecond: number;
+  readonly bytesBurst: number;
+  readonly unregisteredBytesPerSecond: number;
   readonly sendBufferLimitBytes: number;
 }
 
@@ -43,6 +46,10 @@ export class Connection {
   onCutOff: (() => void) | null = null;
   readonly inbox: InboxItem[] = [];
   readonly rate: TokenBucket;
+  /** Received bytes, so that few large frames cost no more than many small ones. */
+  readonly bytes: TokenBucket;
+  /** Received bytes while the connection has not registered: a smaller budget. */
+  readonly unregisteredBytes: TokenBucket;
   readonly rateReplies = new TokenBucket(RATE_LIMIT_REPLIES_PER_SECOND, RATE_LIMIT_REPLIES_PER_SECOND);
   /** Settles once the socket has closed and its registration has been ended. */
   readonly finished: Promise<void>;
@@ -58,6 +65,8 @@ export class Connection {
     private readonly limits: ConnectionLimits,
   ) {
     this.rate = new TokenBucket(limits.ratePerSecond, limits.rateBurst);
+    this.bytes = new TokenBucket(limits.bytesPerSecond, limits.bytesBurst);
+    this.unregisteredBytes = new TokenBucket(limits.unregisteredBytesPerSecond, 2 * limits.unregisteredBytesPerSecond);
     this.cork = new TickCork(socket);
     this.finished = new Promise((resolve) => (this.settleFinished = resolve));
   }

@@ -1,23 +1,46 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Caller } from './caller.js';
 
-export type HttpReply = { status: number; body: Record<string, unknown> };
+export type HttpReply = { status: number; body: Record<string, unknown>; headers?: Record<string, string> };
+
+/** POST /create-room, from `caller`. */
+export interface CreateRoomRequest {
+  readonly caller: Caller;
+  readonly body: Record<string, unknown>;
+}
+
+/** POST /delete-peer, from `caller`. */
+export interface DeletePeerRequest {
+  readonly caller: Caller;
+  readonly peerId: string;
+}
+
+/** POST /delete-peers-and-room: the room given, or the room of the peer given. */
+export type DeleteRoomRequest = { readonly caller: Caller } & ({ readonly roomId: string } | { readonly peerId: string });
 
 /** What the HTTP endpoints need from the server. */
 export interface HttpBackend {
   health(): { ok: boolean; body: Record<string, unknown> };
   metricsText(): Promise<{ contentType: string; body: string }>;
-  /** The operator token, or (where `credentials` is true and authentication is on) a valid credential. */
-  allowed(req: IncomingMessage, credentials: boolean): Promise<boolean>;
+  /**
+   * Who the request comes from, or null when it may not call the endpoint (401): the operator
+   * token, or (where `credentials` is true and authentication is on) a valid credential.
+   */
+  allowed(req: IncomingMessage, credentials: boolean): Promise<Caller | null>;
   metricsAllowed(req: IncomingMessage): boolean;
-  createRoom(body: Record<string, unknown>): Promise<HttpReply>;
-  deletePeer(peerId: string): Promise<HttpReply>;
-  deleteRoom(selector: { roomId?: string; peerId?: string }): Promise<HttpReply>;
+  createRoom(request: CreateRoomRequest): Promise<HttpReply>;
+  deletePeer(request: DeletePeerRequest): Promise<HttpReply>;
+  deleteRoom(request: DeleteRoomRequest): Promise<HttpReply>;
   createApiKey(body: Record<string, unknown>): Promise<HttpReply>;
   listApiKeys(): Promise<HttpReply>;
   revokeApiKey(id: string): Promise<HttpReply>;
 }
 
-/** Which endpoints a listener serves: the main port has all of them unless an admin port takes the operator ones. */
+/**
+ * Which endpoints a listener serves. `public`: /create-room (users create rooms). `operator`:
+ * /metrics, the operator endpoints, /admin/keys, and /create-room too, so that an admin port
+ * serves everything an operator does. The main port has both unless an admin port takes `operator`.
+ */
 export interface RouteSet {
   readonly operator: boolean;
   readonly public: boolean;
@@ -40,21 +63,21 @@ export async function handleHttp(backend: HttpBackend, routes: RouteSet, req: In
       res.end(body);
       return;
     }
-    if (routes.public && path === '/create-room') {
+    if ((routes.public || routes.operator) && path === '/create-room') {
       if (req.method !== 'POST') return json(res, 405, { error: 'use POST' });
-      if (!(await backend.allowed(req, true))) return json(res, 401, { error: 'authentication required' });
+      const caller = await backend.allowed(req, true);
+      if (caller === null) return json(res, 401, { error: 'authentication required' });
       const body = await readJson(req);
       if (body === undefined) return json(res, 400, { error: 'body must be a JSON object' });
-      const reply = await backend.createRoom(body);
-      return json(res, reply.status, reply.body);
+      return reply(res, await backend.createRoom({ caller, body }));
     }
     if (routes.operator && isOperatorPath(path)) {
       if (req.method !== 'POST' && !(req.method === 'GET' && path === '/admin/keys')) return json(res, 405, { error: 'use POST' });
-      if (!(await backend.allowed(req, !path!.startsWith('/admin/')))) return json(res, 401, { error: 'operator token required' });
+      const caller = await backend.allowed(req, !path!.startsWith('/admin/'));
+      if (caller === null) return json(res, 401, { error: 'operator token required' });
       const body = req.method === 'POST' ? await readJson(req) : {};
       if (body === undefined) return json(res, 400, { error: 'body must be a JSON object' });
-      const reply = await operatorRoute(backend, req.method!, path!, body);
-      return json(res, reply.status, reply.body);
+      return reply(res, await operatorRoute(backend, caller, req.method!, path!, body));
     }
     json(res, 404, { error: 'not found' });
   } catch (err) {
@@ -66,18 +89,24 @@ function isOperatorPath(path: string | undefined): boolean {
   return path === '/delete-peer' || path === '/delete-peers-and-room' || path === '/admin/keys' || path === '/admin/keys/revoke';
 }
 
-async function operatorRoute(backend: HttpBackend, method: string, path: string, body: Record<string, unknown>): Promise<HttpReply> {
+async function operatorRoute(
+  backend: HttpBackend,
+  caller: Caller,
+  method: string,
+  path: string,
+  body: Record<string, unknown>,
+): Promise<HttpReply> {
   const str = (key: string) => (typeof body[key] === 'string' ? (body[key] as string) : undefined);
   switch (path) {
     case '/delete-peer': {
       const peerId = str('peer_id');
-      return peerId === undefined ? bad('peer_id is required') : backend.deletePeer(peerId);
+      return peerId === undefined ? bad('peer_id is required') : backend.deletePeer({ caller, peerId });
     }
     case '/delete-peers-and-room': {
       const roomId = str('room_id');
       const peerId = str('peer_id');
-      if (roomId !== undefined) return backend.deleteRoom({ roomId });
-      return peerId === undefined ? bad('room_id or peer_id is required') : backend.deleteRoom({ peerId });
+      if (roomId !== undefined) return backend.deleteRoom({ caller, roomId });
+      return peerId === undefined ? bad('room_id or peer_id is required') : backend.deleteRoom({ caller, peerId });
     }
     case '/admin/keys':
       return method === 'GET' ? backend.listApiKeys() : backend.createApiKey(body);
@@ -92,9 +121,13 @@ function bad(error: string): HttpReply {
   return { status: 400, body: { error } };
 }
 
-function json(res: ServerResponse, status: number, body: Record<string, unknown>): void {
+function reply(res: ServerResponse, { status, body, headers }: HttpReply): void {
+  json(res, status, body, headers);
+}
+
+function json(res: ServerResponse, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'application/json' });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }
 

@@ -8,6 +8,12 @@ import type { Connection } from './connection.js';
 export class LocalPeers {
   private readonly byPeer = new Map<string, Connection>();
   private readonly presenceByRoom = new Map<string, Set<Connection>>();
+  /**
+   * Peer ids whose registration is in progress here. Shared state may route a relay here before
+   * the registration's answer arrives (the bus and the command connection are not ordered): such
+   * a relay waits for the answer instead of being refused.
+   */
+  private readonly registering = new Map<string, PendingRegistration>();
 
   get(peerId: string): Connection | undefined {
     return this.byPeer.get(peerId);
@@ -37,6 +43,31 @@ export class LocalPeers {
     }
   }
 
+  /** Marks `peerId` as registering here until the returned function is called with the result. */
+  beginRegistration(peerId: string): (registered: Connection | null) => void {
+    let pending = this.registering.get(peerId);
+    if (pending === undefined) this.registering.set(peerId, (pending = { inProgress: 0, held: [] }));
+    pending.inProgress++;
+    let ended = false;
+    return (registered) => {
+      if (ended) return;
+      ended = true;
+      pending.inProgress--;
+      // A failed registration leaves held relays to another one of the same id still in progress.
+      if (registered === null && pending.inProgress > 0) return;
+      if (pending.inProgress === 0 && this.registering.get(peerId) === pending) this.registering.delete(peerId);
+      for (const { frame, refuse } of pending.held.splice(0)) if (registered === null || !registered.send(frame)) refuse();
+    };
+  }
+
+  /** Holds a relay for a peer id registering here; false when none is. */
+  hold(peerId: string, frame: string, refuse: () => void): boolean {
+    const pending = this.registering.get(peerId);
+    if (pending === undefined) return false;
+    pending.held.push({ frame, refuse });
+    return true;
+  }
+
   /** Forgets a connection's registration; another connection holding the same peer id is untouched. */
   unbind(connection: Connection): void {
     const record = connection.registration;
@@ -46,4 +77,9 @@ export class LocalPeers {
     const set = this.presenceByRoom.get(record.roomId);
     if (set?.delete(connection) && set.size === 0) this.presenceByRoom.delete(record.roomId);
   }
+}
+
+interface PendingRegistration {
+  inProgress: number;
+  readonly held: { readonly frame: string; readonly refuse: () => void }[];
 }

@@ -21,14 +21,16 @@ const IDENTITY_FIELDS = ['from_peer_id', 'sender', 'peer_id'] as const;
 export class MessagePipeline {
   constructor(private readonly ctx: ServerContext) {}
 
-  /** Step 1, receive: rate limit before anything is parsed. */
+  /** Step 1, receive: rate limit (frames and bytes) before anything is parsed. */
   receive(conn: Connection, data: Buffer, isBinary: boolean): void {
     conn.alive = true;
-    if (!conn.rate.take()) {
+    const bytes = conn.registration === null ? conn.unregisteredBytes : conn.bytes;
+    const limited = !conn.rate.take() ? 'too many messages; slow down' : !bytes.take(data.length) ? 'too many bytes; slow down' : null;
+    if (limited !== null) {
       this.ctx.metrics.messagesFailed.inc({ reason: 'RATE_LIMITED' });
       if (conn.rateReplies.take()) {
-        this.ctx.log.info({ event: 'error', code: 'RATE_LIMITED', connectionId: conn.id, peerId: conn.peerId }, 'rate limited');
-        conn.send(errorFrame(protocolError('RATE_LIMITED', 'too many messages; slow down')));
+        this.ctx.log.info({ event: 'error', code: 'RATE_LIMITED', connectionId: conn.id, peerId: conn.peerId }, limited);
+        conn.send(errorFrame(protocolError('RATE_LIMITED', limited)));
       }
       return;
     }
@@ -73,6 +75,13 @@ export class MessagePipeline {
     // Step 2, validate.
     if (item.isBinary) {
       this.fail(conn, protocolError('INVALID_MESSAGE', 'binary frames are not accepted; send JSON text'));
+      return undefined;
+    }
+    // Parsing costs up to ~150 ms per MiB (JSON of many small arrays): a connection that has not
+    // registered (no credential proven) gets small frames only.
+    const unregisteredMax = this.ctx.options.unregisteredMaxFrameBytes;
+    if (conn.registration === null && item.data.length > unregisteredMax) {
+      this.fail(conn, protocolError('INVALID_MESSAGE', `register first: frames before registration are limited to ${unregisteredMax} bytes`));
       return undefined;
     }
     const parsed = this.ctx.validator.parse(item.data.toString('utf8'));
@@ -131,7 +140,8 @@ export class MessagePipeline {
     this.ctx.metrics.handled(type, (performance.now() - receivedAt) / 1000);
   }
 
-  private fail(conn: Connection, error: ProtocolError, requestType?: string): void {
+  /** Answers a message with the protocol's error (also later, for a relay refused by another instance). */
+  fail(conn: Connection, error: ProtocolError, requestType?: string): void {
     this.ctx.metrics.messagesFailed.inc({ reason: error.code });
     this.ctx.log.info(
       { event: 'error', code: error.code, requestType, connectionId: conn.id, peerId: conn.peerId },

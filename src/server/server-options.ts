@@ -16,6 +16,10 @@ export interface ServerOptions {
   readonly heartbeatIntervalMs: number;
   /** Slow-consumer cut-off: bytes buffered for one client before it is closed with 4001. */
   readonly sendBufferLimitBytes: number;
+  /** Token bucket per connection over the bytes of received frames (its burst at least one largest frame). */
+  readonly byteRate: { readonly perSecond: number; readonly burst: number };
+  /** Largest frame a connection may send before it has registered (refused unparsed above); also its bytes per second then (twice that at once). */
+  readonly unregisteredMaxFrameBytes: number;
   /** Window over which a drain spreads its 1012 closes. */
   readonly drainTimeoutMs: number;
   /** Operator token for the operator HTTP endpoints; null leaves them open when auth is off. */
@@ -53,6 +57,8 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   maxConnections: 50_000,
   heartbeatIntervalMs: 30_000,
   sendBufferLimitBytes: 4 * 1024 * 1024,
+  byteRate: { perSecond: 1024 * 1024, burst: 2 * 1024 * 1024 },
+  unregisteredMaxFrameBytes: 64 * 1024,
   drainTimeoutMs: 10_000,
   operatorToken: null,
   iceServers: [],
@@ -63,7 +69,8 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   roomExpiresMs: 24 * 3_600_000,
   ownershipTtlMs: 2 * 3_600_000,
   allowedOrigins: null,
-  maxConnectionsPerIp: 1000,
+  // Off: behind a proxy or a NAT many peers share one address (see the warning when it refuses).
+  maxConnectionsPerIp: 0,
   trustProxy: false,
   handshakeTimeoutMs: 10_000,
   metricsToken: null,

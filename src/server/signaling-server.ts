@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { CloseCode } from '../protocol/close-codes.js';
 import { MessageValidator } from '../protocol/validate.js';
 import { MemoryBackend } from '../state/memory/memory-backend.js';
-import type { BusSink, ControlMessage, InstanceStats, StateBackend } from '../state/state-backend.js';
+import type { BusSink, ControlMessage, InstanceStats, RefusalReason, RelayOrigin, StateBackend } from '../state/state-backend.js';
 import { Connection } from './connection.js';
 import { handleHttp, type HttpBackend, type RouteSet } from './http-routes.js';
 import { OperatorActions } from './operator-actions.js';
@@ -26,6 +26,10 @@ import { resolveOptions, type ServerConfig, type ServerDeps, type ServerOptions 
 import type { ServerContext } from './server-context.js';
 import { Heartbeat } from './heartbeat.js';
 import { spreadCloses } from './drain.js';
+import { relayRefusal } from './handlers/relay.js';
+import { clientAddress } from './client-address.js';
+
+const ADDRESS_LIMIT_WARNING_INTERVAL_MS = 60_000;
 
 type Phase = 'new' | 'running' | 'draining' | 'stopped';
 
@@ -52,6 +56,8 @@ export class SignalingServer implements BusSink {
   private readonly operator: OperatorActions;
   /** Open connections per remote address. */
   private readonly perAddress = new Map<string, number>();
+  private addressLimitWarnedAt = -Infinity;
+  private addressLimitRefusals = 0;
   private readonly heartbeat: Heartbeat;
   private phase: Phase = 'new';
   private connectionCounter = 0;
@@ -92,7 +98,10 @@ export class SignalingServer implements BusSink {
     this.http.on('connection', (socket: Socket) => this.guardHandshake(socket));
     this.http.on('request', (req: IncomingMessage) => this.handshakeDone(req.socket));
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head));
-    this.adminHttp = separateAdmin ? createServer((req, res) => void handleHttp(http, { public: false, operator: true }, req, res)) : null;
+    // The admin port has no handshake guard: Node's own timeouts cut slow requests, checked every second.
+    const timeout = this.options.handshakeTimeoutMs;
+    const adminTimeouts = { requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: Math.max(1, Math.min(1000, timeout)) };
+    this.adminHttp = separateAdmin ? createServer(adminTimeouts, (req, res) => void handleHttp(http, { public: false, operator: true }, req, res)) : null;
     this.heartbeat = new Heartbeat(this.options.heartbeatIntervalMs);
   }
 
@@ -244,7 +253,7 @@ export class SignalingServer implements BusSink {
     let identity: Identity | null = null;
     let refusal: { code: number; reason: string; metric: string } | null = null;
     const origin = req.headers.origin;
-    const remote = this.remoteAddress(req);
+    const remote = clientAddress(req, this.options.trustProxy);
     const allowed = this.options.allowedOrigins;
     if (origin !== undefined && allowed !== null && !allowed.includes(origin)) {
       refusal = { code: CloseCode.POLICY_VIOLATION, reason: 'origin not allowed', metric: 'origin' };
@@ -267,6 +276,7 @@ export class SignalingServer implements BusSink {
       if (refusal !== null) {
         this.metrics.connectionsFailed.inc({ reason: refusal.metric });
         this.log.info({ event: 'connection_refused', remote, reason: refusal.reason, code: refusal.code }, 'connection refused');
+        if (refusal.metric === 'address_limit') this.warnAddressLimit(remote);
         ws.close(refusal.code, refusal.reason);
         return;
       }
@@ -275,18 +285,14 @@ export class SignalingServer implements BusSink {
   }
 
   /** The client's address; behind a trusted proxy, the one the proxy saw (last X-Forwarded-For hop). */
-  private remoteAddress(req: IncomingMessage): string {
-    const direct = req.socket.remoteAddress ?? 'unknown';
-    if (!this.options.trustProxy) return direct;
-    const forwarded = req.headers['x-forwarded-for'];
-    const list = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? '')).split(',').map((a) => a.trim()).filter(Boolean);
-    return list.at(-1) ?? direct;
-  }
-
   private accept(ws: WebSocket, req: IncomingMessage, remote: string, identity: Identity | null): void {
     const conn = new Connection(`${this.serverId}:${++this.connectionCounter}`, ws, req.socket, remote, {
       ratePerSecond: this.options.limits.ratePerSecond,
       rateBurst: this.options.limits.rateBurst,
+      bytesPerSecond: this.options.byteRate.perSecond,
+      // One largest frame must always fit.
+      bytesBurst: Math.max(this.options.byteRate.burst, this.options.limits.maxPayloadBytes),
+      unregisteredBytesPerSecond: this.options.unregisteredMaxFrameBytes,
       sendBufferLimitBytes: this.options.sendBufferLimitBytes,
     });
     conn.identity = identity;
@@ -322,13 +328,38 @@ export class SignalingServer implements BusSink {
     });
   }
 
+  /**
+   * The per-address limit refusing connections often means a proxy or NAT in front: one warning a
+   * minute at most, naming the way out, with the count refused since the last one.
+   */
+  private warnAddressLimit(remote: string): void {
+    this.addressLimitRefusals++;
+    const now = Date.now();
+    if (now - this.addressLimitWarnedAt < ADDRESS_LIMIT_WARNING_INTERVAL_MS) return;
+    this.log.warn(
+      { event: 'address_limit', remote, refused: this.addressLimitRefusals, limit: this.options.maxConnectionsPerIp, trustProxy: this.options.trustProxy },
+      `refusing connections from ${remote}: --max-connections-per-ip ${this.options.maxConnectionsPerIp} reached. ` +
+        (this.options.trustProxy
+          ? 'Raise the limit, or 0 to turn it off.'
+          : 'Behind a proxy or load balancer, set --trust-proxy so that clients\' own addresses count; otherwise raise the limit, or 0 to turn it off.'),
+    );
+    this.addressLimitWarnedAt = now;
+    this.addressLimitRefusals = 0;
+  }
+
   // ---- BusSink: what other instances (through shared state) ask of this one.
 
-  deliver(peerId: string, frame: string): boolean {
+  deliver(peerId: string, frame: string, refuse: () => void): boolean {
     const conn = this.local.get(peerId);
-    if (conn === undefined) return false;
-    conn.send(frame);
-    return true;
+    if (conn !== undefined && conn.send(frame)) return true;
+    return this.local.hold(peerId, frame, refuse);
+  }
+
+  refused(origin: RelayOrigin, targetPeerId: string, reason: RefusalReason): void {
+    const conn = this.connections.get(origin.connectionId);
+    if (conn === undefined || conn.closed) return;
+    const error = relayRefusal(this.ctx, origin.requestType, targetPeerId, reason);
+    if (error !== undefined) this.pipeline.fail(conn, error, origin.requestType);
   }
 
   presence(roomId: string, aboutConnectionId: string, frame: string): void {
@@ -378,9 +409,9 @@ export class SignalingServer implements BusSink {
         return token === null || safeEqual(Authenticator.upgradeCredential({ headers: req.headers, url: '' } as IncomingMessage), token);
       },
       allowed: (req, credentials) => op.allowed(req, credentials),
-      createRoom: (body) => op.createRoom(body),
-      deletePeer: (peerId) => op.deletePeer(peerId),
-      deleteRoom: (selector) => op.deleteRoom(selector),
+      createRoom: (request) => op.createRoom(request),
+      deletePeer: (request) => op.deletePeer(request),
+      deleteRoom: (request) => op.deleteRoom(request),
       createApiKey: (body) => op.createApiKey(body),
       listApiKeys: () => op.listApiKeys(),
       revokeApiKey: (id) => op.revokeApiKey(id),

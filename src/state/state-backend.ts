@@ -12,7 +12,11 @@ export interface PeerRecord {
   readonly serverId: string;
   /** The connection on that instance; guards against a stale close removing a newer owner. */
   readonly connectionId: string;
-  /** Secret that lets a new connection take this peer id over. */
+  /**
+   * Secret that lets a new connection take this peer id over. Set in what register returns;
+   * records read back from shared state (getPeer, listRoom, unregister) may carry '' instead:
+   * shared state need not keep it (Redis keeps only its hash).
+   */
   readonly sessionToken: string;
   /** Authenticated subject (JWT `sub` or API key id), null without authentication. */
   readonly subject: string | null;
@@ -28,6 +32,8 @@ export interface RoomRecord {
   readonly createdAt: number;
   /** Unix ms; the record is gone after it. */
   readonly expiresAt: number;
+  /** The credential subject that created the room; null when the operator (or anyone, with authentication off) did. */
+  readonly createdBy: string | null;
 }
 
 /** An API key (`slp_<id>_<secret>`) bound to a room; only a hash of the secret is kept. */
@@ -42,6 +48,11 @@ export interface ApiKeyRecord {
   readonly expiresAt: number | null;
   /** Unix ms when revoked, or null. */
   readonly revokedAt: number | null;
+  /**
+   * The subject that had created the key's room when the key was issued (null: the operator, or no
+   * such room): while the key is live, only it or the operator may create that room id again.
+   */
+  readonly roomCreator: string | null;
 }
 
 /** A connection's registration as the server knows it locally. */
@@ -90,6 +101,25 @@ export type RegisterOutcome =
 
 export type RouteResult = 'delivered' | 'not_found' | 'not_in_room';
 
+/**
+ * Who sent a relay. An instance that shared state routed a relay to, and that cannot deliver it
+ * (the target's socket closed or was replaced meanwhile), answers the sender through this.
+ */
+export interface RelayOrigin {
+  /** The sender's connection (`<serverId>:<n>`, so it names the sender's instance too). */
+  readonly connectionId: string;
+  /** The sender's message type, the `request_type` of the error it gets. */
+  readonly requestType: string;
+}
+
+/** Why a routed relay was answered instead of delivered. */
+export type RefusalReason = 'not_found' | 'not_in_room' | 'unavailable';
+
+/** The instance a connection id belongs to: connection ids are `<serverId>:<n>`. */
+export function serverOfConnection(connectionId: string): string {
+  return connectionId.slice(0, connectionId.lastIndexOf(':'));
+}
+
 /** Instructions one instance sends another about a connection it holds. */
 export type ControlMessage = {
   readonly kind: 'close';
@@ -103,8 +133,15 @@ export type ControlMessage = {
 
 /** What a backend calls on the server instance that attached to it. */
 export interface BusSink {
-  /** Deliver a frame to a local peer; false when it is not here. */
-  deliver(peerId: string, frame: string): boolean;
+  /**
+   * Deliver a frame to a local peer. False when no open connection here holds the peer id: the
+   * backend then routes the relay once more or answers its sender. A frame for a peer whose
+   * registration is in progress here is held until the registration ends; `refuse` is called if
+   * it ends without the peer (true is returned then).
+   */
+  deliver(peerId: string, frame: string, refuse: () => void): boolean;
+  /** A relay sent by one of this instance's connections could not be delivered where it was routed. */
+  refused(origin: RelayOrigin, targetPeerId: string, reason: RefusalReason): void;
   /** Deliver a presence frame to local presence subscribers of a room. */
   presence(roomId: string, aboutConnectionId: string, frame: string): void;
   control(message: ControlMessage): void;
@@ -169,22 +206,31 @@ export interface StateBackend {
   /** The room's peers, in discovery order (a shared list: callers must not modify it). */
   listRoom(roomId: string): Promise<readonly PeerRecord[]>;
 
-  /** Delivers a frame to a peer of `roomId` on whichever instance holds it. */
-  route(roomId: string, targetPeerId: string, frame: string): Promise<RouteResult>;
+  /**
+   * Delivers a frame to a peer of `roomId` on whichever instance holds it. 'delivered' means it
+   * was handed to that instance; if the instance then finds no open connection for the peer, it
+   * routes the relay once more, and failing that answers the sender (BusSink.refused).
+   */
+  route(roomId: string, targetPeerId: string, frame: string, origin: RelayOrigin): Promise<RouteResult>;
   /** Sends a presence frame to the subscribers of a room on every instance, except the connection it is about. */
   publishPresence(roomId: string, aboutConnectionId: string, frame: string): Promise<void>;
   sendControl(serverId: string, message: ControlMessage): Promise<void>;
   /** Number of active rooms and their sizes, for metrics. */
   census(): Promise<RoomCensus>;
 
-  /** Creates a room record; false if one exists already. */
+  /**
+   * Creates a room record, with its expiry, atomically; false if a live one exists already.
+   * Rejects (writing nothing) when `expiresAt` is not a whole number of milliseconds.
+   */
   createRoom(room: RoomRecord): Promise<boolean>;
   /** The room record, or null when there is none or it expired. */
   getRoom(roomId: string): Promise<RoomRecord | null>;
   deleteRoom(roomId: string): Promise<void>;
 
+  /** Stores a key (kept until a day after it expires). Rejects, writing nothing, for a fractional `expiresAt`. */
   putApiKey(key: ApiKeyRecord): Promise<void>;
   getApiKey(id: string): Promise<ApiKeyRecord | null>;
+  /** Every stored key, revoked and recently expired ones included, oldest first. */
   listApiKeys(): Promise<ApiKeyRecord[]>;
   /** Marks a key revoked; false if there is no such key. */
   revokeApiKey(id: string, at: number): Promise<boolean>;

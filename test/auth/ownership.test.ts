@@ -78,8 +78,9 @@ forEachBackend((make) => {
 
     // No session_token: the authenticated subject is the proof. Presented on the upgrade this time.
     const fresh = await legit(s1!, { room_id: room, peer_id: 'X' }, { bearer: await sign(jwks.ec, claims('alice')) });
-    // A same-room takeover keeps the registration's session_token (docs/protocol.md, decision 1).
-    expect(fresh.registered.session_token).toBe(old.registered.session_token);
+    // Proved by the subject, not by the token: a new session_token (shared state keeps only the hash
+    // of the current one, so the old one cannot be handed on; docs/protocol.md, decision 1).
+    expect(fresh.registered.session_token).not.toBe(old.registered.session_token);
     await expectClosed(old.client, 4002);
     await expectIntact(observer.client, { client: fresh.client, peerId: 'X' }, ['X']);
   });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, freshRoom, registeredPeer, startServer } from '../helpers/harness.js';
+import { connect, freshRoom, quiet, registeredPeer, startServer } from '../helpers/harness.js';
 import { eventually, useRedisCluster } from '../helpers/cluster.js';
 import { requireRedis } from '../helpers/redis-process.js';
 import { ServeProcess } from '../helpers/serve-process.js';
@@ -131,6 +131,41 @@ describe.runIf(requireRedis())('faults: dead instances, Redis outages, drains', 
     // The admin seat was restored too.
     const late = await registeredPeer(s2!, { room_id: room, peer_id: 'late' });
     expect(late.registered.admin_peer_id).toBe('b');
+  });
+
+  it('tells the other instances the joins and updates made while one instance was cut off from the bus, in order', async () => {
+    const cutOff = cluster.backend();
+    const s1 = await startServer({}, { state: cutOff });
+    const [s2] = await cluster.servers(1);
+    const room = freshRoom();
+    const watcher = await registeredPeer(s2!, { room_id: room, peer_id: 'w', presence: true });
+    const near = await registeredPeer(s1, { room_id: room, peer_id: 'near', presence: true });
+    const stay = await registeredPeer(s1, { room_id: room, peer_id: 'stay' });
+    expect((await watcher.client.next('peer_joined')).peer_id).toBe('near');
+    expect((await watcher.client.next('peer_joined')).peer_id).toBe('stay');
+    near.client.drain();
+
+    // Fault injection: s1's subscriber connection drops and stays down (its command connection
+    // works), so s1 is unhealthy while registrations through it still succeed.
+    const subscriber = (cutOff as unknown as { sub: { disconnect(): void; connect(): Promise<void> } }).sub;
+    subscriber.disconnect();
+    await eventually(() => fetch(`http://127.0.0.1:${s1.address.port}/health`).then((r) => r.status), (st) => st === 503);
+    await registeredPeer(s1, { room_id: room, peer_id: 'joiner', metadata: { tags: ['gpu'] } });
+    expect(await stay.client.request({ type: 'update_metadata', metadata: { tags: ['cpu'] } }, 'metadata_updated')).toMatchObject({ type: 'metadata_updated' });
+    // s1's own subscriber hears both at once; s2's watcher has heard nothing yet.
+    expect((await near.client.next('peer_joined')).peer_id).toBe('joiner');
+    expect((await near.client.next('peer_updated')).peer_id).toBe('stay');
+    expect((await quiet(watcher.client, 300)).length).toBe(0);
+
+    await subscriber.connect();
+    await eventually(() => fetch(`http://127.0.0.1:${s1.address.port}/health`).then((r) => r.status), (st) => st === 200, 10_000);
+    const joined = await watcher.client.next('peer_joined', 8000);
+    expect(joined).toMatchObject({ peer_id: 'joiner', metadata: { tags: ['gpu'] } });
+    expect(await watcher.client.next('peer_updated', 8000)).toMatchObject({ peer_id: 'stay', metadata: { tags: ['cpu'] } });
+    // Nothing twice, and s1's own subscriber is not told again.
+    expect((await quiet(watcher.client, 300)).length).toBe(0);
+    expect((await quiet(near.client, 300)).length).toBe(0);
+    await s1.stop();
   });
 
   it('drains one instance on SIGTERM: 1012 to its clients, who move to another; its keys are gone', async () => {

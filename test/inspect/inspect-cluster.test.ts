@@ -319,11 +319,11 @@ describe.runIf(requireRedis())('operator commands on a two-instance cluster', ()
     });
     expect(await within(again.client.closed, 5000, 'close of the peer of the re-deleted room')).toEqual({ code: 1000, reason: 'maintenance' });
 
-    // A room created ahead of use (POST /create-room) exists before anyone joins; deleting it
-    // removes its token too, as the service's delete-peers-and-room does.
+    // A room created ahead of use (`room create`, as POST /create-room does on a --rooms token
+    // server; these servers have open rooms) exists before anyone joins; deleting it removes its
+    // token too, as the service's delete-peers-and-room does.
     const created = freshRoom('created');
-    const res = await fetch(`${s1.http}/create-room`, { method: 'POST', body: JSON.stringify({ room_id: created, expires_in: 3600 }) });
-    expect(res.status).toBe(200);
+    expect((await cli(['room', 'create', created, '--expires', '1h'])).code).toBe(0);
     const shownCreated = jsonOf(await cli(['room', created, '--json']));
     expect(shownCreated).toMatchObject({ room_id: created, peers: 0, count: 0, created_room: { created_at: expect.any(String), expires_at: expect.any(String) } });
     expect(Date.parse(shownCreated.created_room.expires_at) - Date.now()).toBeGreaterThan(3_000_000);

@@ -8,10 +8,9 @@ import { freshRoom, registeredPeer, startServer, type SignalClient } from '../he
  */
 
 const BUFFER_LIMIT = 64 * 1024;
-const CONFIG = {
-  sendBufferLimitBytes: BUFFER_LIMIT,
-  limits: { ratePerSecond: 100_000, rateBurst: 100_000 },
-};
+// The sender floods on purpose: neither its frames nor its bytes are what these tests limit.
+const UNLIMITED_SENDER = { limits: { ratePerSecond: 100_000, rateBurst: 100_000 }, byteRate: { perSecond: 1e12, burst: 1e12 } };
+const CONFIG = { sendBufferLimitBytes: BUFFER_LIMIT, ...UNLIMITED_SENDER };
 const WAIT = 5000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -133,7 +132,7 @@ describe('slow consumer', () => {
     // Within the protocol's limits (1,000 peers a room, 16 KiB of metadata each) the reply to
     // register (peer_metadata of the whole room) or discover_peers can exceed the default 4 MiB
     // send-buffer limit. A client that reads must still get it, not a 4001.
-    const server = await startServer({ limits: { ratePerSecond: 100_000, rateBurst: 100_000 } });
+    const server = await startServer(UNLIMITED_SENDER);
     const room = freshRoom('big-room');
     const blob = 'm'.repeat(16 * 1024 - 64);
     const peers = 270; // 270 × ~16 KiB ≈ 4.2 MiB of metadata

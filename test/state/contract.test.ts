@@ -2,19 +2,29 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBackend } from '../../src/state/memory/memory-backend.js';
 import { MemoryStore } from '../../src/state/memory/memory-store.js';
 import { RedisBackend } from '../../src/state/redis/redis-backend.js';
-import type { BusSink, ControlMessage, PeerRecord, RegisterOutcome, RegisterRequest, StateBackend } from '../../src/state/state-backend.js';
+import type { BusSink, ControlMessage, PeerRecord, RefusalReason, RegisterOutcome, RegisterRequest, RelayOrigin, StateBackend } from '../../src/state/state-backend.js';
+import { Redis } from 'ioredis';
+import { deliverEnvelope } from '../../src/state/redis/bus-envelope.js';
+import { KeySpace } from '../../src/state/redis/key-space.js';
 import { RedisProcess, requireRedis } from '../helpers/redis-process.js';
+
+/** The sender of relays in these tests: a connection of no instance here. */
+const ORIGIN: RelayOrigin = { connectionId: 'sender-instance:1', requestType: 'peer_message' };
 
 /** Records what a backend hands to its instance. */
 class RecordingSink implements BusSink {
   readonly delivered: { peerId: string; frame: string }[] = [];
   readonly presenceEvents: { roomId: string; about: string; frame: string }[] = [];
   readonly controls: ControlMessage[] = [];
+  readonly refusals: { origin: RelayOrigin; targetPeerId: string; reason: RefusalReason }[] = [];
   readonly localPeers = new Set<string>();
   deliver(peerId: string, frame: string): boolean {
     if (!this.localPeers.has(peerId)) return false;
     this.delivered.push({ peerId, frame });
     return true;
+  }
+  refused(origin: RelayOrigin, targetPeerId: string, reason: RefusalReason): void {
+    this.refusals.push({ origin, targetPeerId, reason });
   }
   presence(roomId: string, about: string, frame: string): void {
     this.presenceEvents.push({ roomId, about, frame });
@@ -67,6 +77,9 @@ function request(rec: PeerRecord, extra: Partial<RegisterRequest> = {}): Registe
   };
 }
 
+/** A record as read back from shared state, which need not keep the session token (Redis keeps only its hash). */
+const readBack = (r: PeerRecord) => ({ ...r, sessionToken: expect.any(String) as unknown as string });
+
 async function until(check: () => boolean, ms = 2000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
@@ -105,7 +118,7 @@ function contract(name: string, fixture: () => Fixture) {
       if (!o2.ok) return;
       expect(o2.roomPeers.map((p) => p.peerId)).toEqual(['p1']);
       expect(o2.prior).toBeNull();
-      expect(await a.backend.getPeer('p2')).toEqual(r2);
+      expect(await a.backend.getPeer('p2')).toEqual(readBack(r2));
       expect((await b.backend.listRoom(room)).map((p) => p.peerId)).toEqual(['p1', 'p2']);
       expect(await a.backend.getPeer('nobody')).toBeNull();
       expect(await a.backend.listRoom('no-such-room')).toEqual([]);
@@ -218,7 +231,7 @@ function contract(name: string, fixture: () => Fixture) {
       const r = record(a, 'owned', room);
       await a.backend.register(request(r));
       expect(await a.backend.unregister('owned', 'someone-else:1')).toBeNull();
-      expect(await a.backend.unregister('owned', r.connectionId)).toEqual(r);
+      expect(await a.backend.unregister('owned', r.connectionId)).toEqual(readBack(r));
       expect(await a.backend.getPeer('owned')).toBeNull();
       expect(await a.backend.listRoom(room)).toEqual([]);
       expect(await a.backend.unregister('owned', r.connectionId)).toBeNull();
@@ -239,11 +252,24 @@ function contract(name: string, fixture: () => Fixture) {
       await b.backend.register(request(target));
       b.sink.localPeers.add('target');
       await a.backend.register(request(record(a, 'elsewhere', `${room}-x`)));
-      expect(await a.backend.route(room, 'target', '{"type":"x"}')).toBe('delivered');
+      expect(await a.backend.route(room, 'target', '{"type":"x"}', ORIGIN)).toBe('delivered');
       await until(() => b.sink.delivered.length === 1);
       expect(b.sink.delivered[0]).toEqual({ peerId: 'target', frame: '{"type":"x"}' });
-      expect(await a.backend.route(room, 'ghost', '{}')).toBe('not_found');
-      expect(await a.backend.route(`${room}-x`, 'target', '{}')).toBe('not_in_room');
+      expect(await a.backend.route(room, 'ghost', '{}', ORIGIN)).toBe('not_found');
+      expect(await a.backend.route(`${room}-x`, 'target', '{}', ORIGIN)).toBe('not_in_room');
+    });
+
+    it('answers the sender when the instance holding the target has no open connection for it', async () => {
+      await setup();
+      // b holds 'closing' in shared state, but its socket is gone (b's sink does not have it).
+      await b.backend.register(request(record(b, 'closing', room)));
+      const origin: RelayOrigin = { connectionId: `${a.serverId}:99`, requestType: 'offer' };
+      const result = await a.backend.route(room, 'closing', '{"type":"offer"}', origin);
+      // Known at once (one process), or told to the sender's instance after the bus miss.
+      if (result === 'delivered') await until(() => a.sink.refusals.length === 1);
+      else expect(result).toBe('not_found');
+      expect(a.sink.refusals).toEqual(result === 'delivered' ? [{ origin, targetPeerId: 'closing', reason: 'not_found' }] : []);
+      expect(b.sink.delivered).toEqual([]);
     });
 
     it('routes relays issued together (one tick), each with its own outcome and its frame intact', async () => {
@@ -259,13 +285,13 @@ function contract(name: string, fixture: () => Fixture) {
       // Multi-byte characters: a batch on the bus is cut by byte lengths.
       const frame = (n: number) => `{"type":"peer_message","payload":"ü€😀 ${n}"}`;
       const results = await Promise.all([
-        a.backend.route(room, 't1', frame(1)),
-        a.backend.route(room, 'ghost', frame(2)),
-        a.backend.route(room, 't2', frame(3)),
-        a.backend.route(room, 'away', frame(4)),
-        a.backend.route(room, 't1', frame(5)),
-        a.backend.route(room, 't3', frame(6)),
-        a.backend.route(`${room}-x`, 'away', frame(7)),
+        a.backend.route(room, 't1', frame(1), ORIGIN),
+        a.backend.route(room, 'ghost', frame(2), ORIGIN),
+        a.backend.route(room, 't2', frame(3), ORIGIN),
+        a.backend.route(room, 'away', frame(4), ORIGIN),
+        a.backend.route(room, 't1', frame(5), ORIGIN),
+        a.backend.route(room, 't3', frame(6), ORIGIN),
+        a.backend.route(`${room}-x`, 'away', frame(7), ORIGIN),
       ]);
       expect(results).toEqual(['delivered', 'not_found', 'delivered', 'not_in_room', 'delivered', 'delivered', 'delivered']);
       await until(() => b.sink.delivered.length === 4 && a.sink.delivered.length === 1);
@@ -335,7 +361,7 @@ describe.runIf(redisReady)('redis', () => {
         sink.localPeers.add(id);
       }
       ops.length = 0;
-      const results = await Promise.all([a.route('r1', 'p1', '{"n":1}'), a.route('r1', 'p2', '{"n":2}'), a.route('r2', 'p3', '{"n":3}'), a.route('r1', 'p1', '{"n":4}')]);
+      const results = await Promise.all([a.route('r1', 'p1', '{"n":1}', ORIGIN), a.route('r1', 'p2', '{"n":2}', ORIGIN), a.route('r2', 'p3', '{"n":3}', ORIGIN), a.route('r1', 'p1', '{"n":4}', ORIGIN)]);
       expect(results).toEqual(['delivered', 'delivered', 'delivered', 'delivered']);
       // Room r1's three relays in one call, r2's one in another.
       expect(ops).toEqual(['route', 'route']);
@@ -343,9 +369,41 @@ describe.runIf(redisReady)('redis', () => {
       expect(sink.delivered.map((d) => d.frame).sort()).toEqual(['{"n":1}', '{"n":2}', '{"n":3}', '{"n":4}']);
       // One after another (awaited), each relay is its own call.
       ops.length = 0;
-      for (let i = 0; i < 3; i++) expect(await a.route('r1', 'p2', '{}')).toBe('delivered');
+      for (let i = 0; i < 3; i++) expect(await a.route('r1', 'p2', '{}', ORIGIN)).toBe('delivered');
       expect(ops).toEqual(['route', 'route', 'route']);
     } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+
+  it('routes a relay once more when its target was taken over elsewhere after it was routed', async () => {
+    const prefix = `reroute${++prefixSeq}:`;
+    const [sa, sb] = [new RecordingSink(), new RecordingSink()];
+    const [a, b] = [new RedisBackend({ url: redis.url, prefix }), new RedisBackend({ url: redis.url, prefix })];
+    const raw = new Redis(redis.url);
+    try {
+      await a.start({ serverId: 'ra', host: '127.0.0.1', port: 0, version: 't', startedAt: 0 }, sa);
+      await b.start({ serverId: 'rb', host: '127.0.0.1', port: 0, version: 't', startedAt: 0 }, sb);
+      const peer = (serverId: string, n: number): PeerRecord => ({
+        peerId: 'x', roomId: 'r', role: 'client', metadata: {}, connectedAt: 1, serverId, connectionId: `${serverId}:${n}`, sessionToken: 's', subject: null, presence: false,
+      });
+      const base = { current: null, wantAdmin: false, newestWins: false, maxPeersPerRoom: 10 };
+      await b.register({ ...base, record: peer('rb', 1), proof: { sessionToken: null, subject: null } });
+      // x moves to a (its session token); the relay below was routed to b before that.
+      expect((await a.register({ ...base, record: peer('ra', 2), proof: { sessionToken: 's', subject: null } })).ok).toBe(true);
+      sa.localPeers.add('x');
+      const origin: RelayOrigin = { connectionId: 'rb:7', requestType: 'peer_message' };
+      await raw.publish(new KeySpace(prefix).channel('rb'), deliverEnvelope({ peerId: 'x', roomId: 'r', origin, reroutes: 0 }, '{"n":1}'));
+      await until(() => sa.delivered.length === 1);
+      expect(sa.delivered).toEqual([{ peerId: 'x', frame: '{"n":1}' }]);
+      // A relay that already went round once is answered, not routed again.
+      await raw.publish(new KeySpace(prefix).channel('rb'), deliverEnvelope({ peerId: 'x', roomId: 'r', origin, reroutes: 1 }, '{"n":2}'));
+      await until(() => sb.refusals.length === 1);
+      expect(sb.refusals).toEqual([{ origin, targetPeerId: 'x', reason: 'not_found' }]);
+      expect(sa.delivered.length).toBe(1);
+    } finally {
+      raw.disconnect();
       await a.stop();
       await b.stop();
     }

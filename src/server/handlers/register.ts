@@ -56,16 +56,25 @@ export async function handleRegister(ctx: ServerContext, conn: Connection, msg: 
     subject,
     presence: msg.presence ?? false,
   };
-  const outcome = await ctx.state.register({
-    record: wanted,
-    current: current && { peerId: current.peerId, roomId: current.roomId, connectionId: conn.id },
-    wantAdmin: msg.is_admin ?? false,
-    proof: { sessionToken: msg.session_token ?? null, subject },
-    newestWins: ctx.options.compat === 'sleap-rtc',
-    ownershipTtlMs: ctx.options.ownershipTtlMs,
-    maxPeersPerRoom: limits.maxPeersPerRoom,
-  });
+  // Relays routed here before the backend's answer arrives wait for it (LocalPeers.hold).
+  const registrationEnded = ctx.local.beginRegistration(wanted.peerId);
+  let outcome: RegisterOutcome;
+  try {
+    outcome = await ctx.state.register({
+      record: wanted,
+      current: current && { peerId: current.peerId, roomId: current.roomId, connectionId: conn.id },
+      wantAdmin: msg.is_admin ?? false,
+      proof: { sessionToken: msg.session_token ?? null, subject },
+      newestWins: ctx.options.compat === 'sleap-rtc',
+      ownershipTtlMs: ctx.options.ownershipTtlMs,
+      maxPeersPerRoom: limits.maxPeersPerRoom,
+    });
+  } catch (err) {
+    registrationEnded(null);
+    throw err;
+  }
   if (!outcome.ok) {
+    registrationEnded(null);
     return outcome.code === 'ROOM_FULL'
       ? protocolError('ROOM_FULL', `room ${roomId} is at its limit of ${limits.maxPeersPerRoom} peers`)
       : protocolError('PEER_ID_TAKEN', `peer id ${wanted.peerId} is held by another connection`);
@@ -78,6 +87,7 @@ export async function handleRegister(ctx: ServerContext, conn: Connection, msg: 
     conn.send(JSON.stringify({ type: 'admin_conflict', room_id: roomId, current_admin: outcome.adminConflict }));
   }
   conn.send(registeredFrame(ctx, msg, outcome));
+  registrationEnded(conn);
   ctx.log.info(
     { event: 'registered', peerId: record.peerId, roomId, role: record.role, connectionId: conn.id, takeover: prior !== null && prior.connectionId !== conn.id },
     'peer registered',

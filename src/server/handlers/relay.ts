@@ -1,4 +1,4 @@
-import { protocolError } from '../../protocol/error-codes.js';
+import { protocolError, type ProtocolError } from '../../protocol/error-codes.js';
 import type {
   IceCandidateMessage,
   MeshAnswerMessage,
@@ -6,9 +6,9 @@ import type {
   PeerMessage,
   WebRtcMessage,
 } from '../../protocol/messages.js';
-import type { RouteResult } from '../../state/state-backend.js';
+import type { RefusalReason } from '../../state/state-backend.js';
 import type { Connection } from '../connection.js';
-import type { HandlerOutcome, HandlerResult, ServerContext } from '../server-context.js';
+import type { HandlerOutcome, ServerContext } from '../server-context.js';
 
 /**
  * Relays: build the frame the target gets (sender stamped by the server), then deliver it.
@@ -23,60 +23,61 @@ export function handleRelay(
   const from = conn.registration!.peerId;
   switch (msg.type) {
     case 'peer_message':
-      return deliver(ctx, conn, msg.type, msg.to_peer_id, false,
+      return deliver(ctx, conn, msg.type, msg.to_peer_id,
         JSON.stringify({ type: 'peer_message', from_peer_id: from, to_peer_id: msg.to_peer_id, payload: msg.payload }));
     case 'mesh_connect':
-      return deliver(ctx, conn, msg.type, msg.target_peer_id, true,
+      return deliver(ctx, conn, msg.type, msg.target_peer_id,
         JSON.stringify({ type: 'mesh_offer', from_peer_id: from, offer: msg.offer }));
     case 'mesh_answer':
-      return deliver(ctx, conn, msg.type, msg.target_peer_id, true,
+      return deliver(ctx, conn, msg.type, msg.target_peer_id,
         JSON.stringify({ type: 'mesh_answer', from_peer_id: from, answer: msg.answer }));
     case 'ice_candidate':
-      return deliver(ctx, conn, msg.type, msg.target_peer_id, true,
+      return deliver(ctx, conn, msg.type, msg.target_peer_id,
         JSON.stringify({ type: 'ice_candidate', from_peer_id: from, candidate: msg.candidate }));
     default:
       // offer / answer / candidate / compat error: the same object, sender stamped.
       msg.sender = from;
-      return deliver(ctx, conn, msg.type, msg.target, true, JSON.stringify(msg));
+      return deliver(ctx, conn, msg.type, msg.target, JSON.stringify(msg));
   }
 }
 
-function deliver(
-  ctx: ServerContext,
-  conn: Connection,
-  type: string,
-  targetId: string,
-  droppableInCompat: boolean,
-  frame: string,
-): HandlerOutcome {
+function deliver(ctx: ServerContext, conn: Connection, type: string, targetId: string, frame: string): HandlerOutcome {
   const roomId = conn.registration!.roomId;
   const local = ctx.local.get(targetId);
-  if (local !== undefined) {
-    const result: RouteResult = local.registration!.roomId === roomId ? 'delivered' : 'not_in_room';
-    if (result === 'delivered') local.send(frame);
-    return settle(ctx, type, targetId, droppableInCompat, result);
+  // A holder whose socket is closing (replaced, kicked, cut off) is not the peer any more: shared
+  // state knows where the peer is now, or that it is gone.
+  if (local !== undefined && !local.closed) {
+    if (local.registration!.roomId !== roomId) return relayRefusal(ctx, type, targetId, 'not_in_room');
+    if (local.send(frame)) return delivered(ctx, type);
   }
-  return ctx.state.route(roomId, targetId, frame).then((result) => settle(ctx, type, targetId, droppableInCompat, result));
+  return ctx.state
+    .route(roomId, targetId, frame, { connectionId: conn.id, requestType: type })
+    .then((result) => (result === 'delivered' ? delivered(ctx, type) : relayRefusal(ctx, type, targetId, result)));
 }
 
-function settle(
-  ctx: ServerContext,
-  type: string,
-  targetId: string,
-  droppableInCompat: boolean,
-  result: RouteResult,
-): HandlerResult {
-  if (result === 'delivered') {
-    ctx.relayCounter.value++;
-    ctx.metrics.sent(type);
+function delivered(ctx: ServerContext, type: string): undefined {
+  ctx.relayCounter.value++;
+  ctx.metrics.sent(type);
+  return undefined;
+}
+
+/**
+ * The error a sender gets for a relay that was not delivered, whether it is known at once or
+ * later from the instance it was routed to. In compat mode WebRTC relays are dropped silently,
+ * as the deployed server does.
+ */
+export function relayRefusal(ctx: ServerContext, type: string, targetId: string, reason: RefusalReason): ProtocolError | undefined {
+  if (type !== 'peer_message' && ctx.options.compat === 'sleap-rtc') {
+    ctx.metrics.messagesFailed.inc({ reason: `dropped_${reason}` });
+    ctx.log.debug({ event: 'relay_dropped', type, targetId, result: reason }, 'relay dropped (compat)');
     return undefined;
   }
-  if (droppableInCompat && ctx.options.compat === 'sleap-rtc') {
-    ctx.metrics.messagesFailed.inc({ reason: `dropped_${result}` });
-    ctx.log.debug({ event: 'relay_dropped', type, targetId, result }, 'relay dropped (compat)');
-    return undefined;
+  switch (reason) {
+    case 'not_found':
+      return protocolError('PEER_NOT_FOUND', `peer ${targetId} is not connected`);
+    case 'not_in_room':
+      return protocolError('PEER_NOT_IN_ROOM', `peer ${targetId} is not in your room`);
+    case 'unavailable':
+      return protocolError('SERVICE_UNAVAILABLE', `the relay to ${targetId} could not be delivered; try again`);
   }
-  return result === 'not_found'
-    ? protocolError('PEER_NOT_FOUND', `peer ${targetId} is not connected`)
-    : protocolError('PEER_NOT_IN_ROOM', `peer ${targetId} is not in your room`);
 }

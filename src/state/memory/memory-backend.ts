@@ -10,10 +10,13 @@ import {
   type RoomCensus,
   type ApiKeyRecord,
   type RoomRecord,
+  type RelayOrigin,
   type RouteResult,
+  serverOfConnection,
   type StateBackend,
 } from '../state-backend.js';
-import { MemoryStore } from './memory-store.js';
+import { keyGone, MemoryStore, roomExpired } from './memory-store.js';
+import { requireWholeMs } from '../record-times.js';
 
 /** State backend for one process: no install, no persistence. */
 export class MemoryBackend implements StateBackend {
@@ -66,8 +69,10 @@ export class MemoryBackend implements StateBackend {
     if (vacated) store.remove(vacated);
     const sameRoom = prior !== null && prior.roomId === wanted.roomId;
     if (prior && !sameRoom) store.remove(prior);
+    // The session token is kept by the connection holding it, and by a takeover proved with it.
+    const keepsToken = sameRoom && (prior.connectionId === wanted.connectionId || request.proof.sessionToken === prior.sessionToken);
     const record: PeerRecord = sameRoom
-      ? { ...wanted, sessionToken: prior.sessionToken, connectedAt: prior.connectedAt }
+      ? { ...wanted, sessionToken: keepsToken ? prior.sessionToken : wanted.sessionToken, connectedAt: prior.connectedAt }
       : wanted;
 
     const room = store.roomOrCreate(record.roomId);
@@ -80,7 +85,8 @@ export class MemoryBackend implements StateBackend {
     }
     store.put(record);
     if (record.subject !== null) {
-      store.owners.set(record.peerId, { subject: record.subject, expiresAt: Date.now() + (request.ownershipTtlMs ?? DEFAULT_OWNERSHIP_TTL_MS) });
+      const now = Date.now();
+      store.owners.put(record.peerId, { subject: record.subject, expiresAt: now + (request.ownershipTtlMs ?? DEFAULT_OWNERSHIP_TTL_MS) }, now);
     }
     const roomPeers = [...room.peers.values()].filter((p) => p.peerId !== record.peerId).sort(discoveryOrder);
     const presenceAudience = roomPeers.some((p) => p.presence);
@@ -110,12 +116,13 @@ export class MemoryBackend implements StateBackend {
     return room ? [...room.peers.values()].sort(discoveryOrder) : [];
   }
 
-  async route(roomId: string, targetPeerId: string, frame: string): Promise<RouteResult> {
+  async route(roomId: string, targetPeerId: string, frame: string, origin: RelayOrigin): Promise<RouteResult> {
     const target = this.store.peers.get(targetPeerId);
     if (!target) return 'not_found';
     if (target.roomId !== roomId) return 'not_in_room';
     const sink = this.store.instances.get(target.serverId);
-    return sink?.deliver(targetPeerId, frame) ? 'delivered' : 'not_found';
+    const refuse = () => this.store.instances.get(serverOfConnection(origin.connectionId))?.refused(origin, targetPeerId, 'not_found');
+    return sink?.deliver(targetPeerId, frame, refuse) ? 'delivered' : 'not_found';
   }
 
   async publishPresence(roomId: string, aboutConnectionId: string, frame: string): Promise<void> {
@@ -128,15 +135,16 @@ export class MemoryBackend implements StateBackend {
   }
 
   async createRoom(room: RoomRecord): Promise<boolean> {
+    requireWholeMs(room.expiresAt, 'room expiry');
     if ((await this.getRoom(room.roomId)) !== null) return false;
-    this.store.roomRecords.set(room.roomId, room);
+    this.store.roomRecords.put(room.roomId, room, Date.now());
     return true;
   }
 
   async getRoom(roomId: string): Promise<RoomRecord | null> {
     const room = this.store.roomRecords.get(roomId);
     if (room === undefined) return null;
-    if (room.expiresAt <= Date.now()) {
+    if (roomExpired(room, Date.now())) {
       this.store.roomRecords.delete(roomId);
       return null;
     }
@@ -148,19 +156,32 @@ export class MemoryBackend implements StateBackend {
   }
 
   async putApiKey(key: ApiKeyRecord): Promise<void> {
-    this.store.apiKeys.set(key.id, key);
+    if (key.expiresAt !== null) requireWholeMs(key.expiresAt, 'API key expiry');
+    this.store.apiKeys.put(key.id, key, Date.now());
   }
 
   async getApiKey(id: string): Promise<ApiKeyRecord | null> {
-    return this.store.apiKeys.get(id) ?? null;
+    const key = this.store.apiKeys.get(id);
+    if (key === undefined) return null;
+    if (keyGone(key, Date.now())) {
+      this.store.apiKeys.delete(id);
+      return null;
+    }
+    return key;
   }
 
   async listApiKeys(): Promise<ApiKeyRecord[]> {
-    return [...this.store.apiKeys.values()].sort((a, b) => a.createdAt - b.createdAt);
+    const now = Date.now();
+    const kept: ApiKeyRecord[] = [];
+    for (const [id, key] of this.store.apiKeys) {
+      if (keyGone(key, now)) this.store.apiKeys.delete(id);
+      else kept.push(key);
+    }
+    return kept.sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async revokeApiKey(id: string, at: number): Promise<boolean> {
-    const key = this.store.apiKeys.get(id);
+    const key = await this.getApiKey(id);
     if (!key) return false;
     this.store.apiKeys.set(id, { ...key, revokedAt: key.revokedAt ?? at });
     return true;

@@ -1,4 +1,8 @@
 import type { ApiKeyRecord, BusSink, PeerRecord, RoomRecord } from '../state-backend.js';
+import { PruningMap } from './pruning-map.js';
+
+/** An expired API key is still listed (as expired) for a day, as Redis keeps it. */
+export const EXPIRED_KEY_RETENTION_MS = 86_400_000;
 
 interface RoomState {
   readonly peers: Map<string, PeerRecord>;
@@ -14,10 +18,10 @@ export class MemoryStore {
   readonly rooms = new Map<string, RoomState>();
   readonly instances = new Map<string, BusSink>();
   /** Created rooms (`--rooms token`), by id. */
-  readonly roomRecords = new Map<string, RoomRecord>();
-  readonly apiKeys = new Map<string, ApiKeyRecord>();
+  readonly roomRecords = new PruningMap<string, RoomRecord>(roomExpired);
+  readonly apiKeys = new PruningMap<string, ApiKeyRecord>(keyGone);
   /** Peer id → the authenticated subject that owns it, until `expiresAt` (Unix ms). */
-  readonly owners = new Map<string, { subject: string; expiresAt: number }>();
+  readonly owners = new PruningMap<string, { subject: string; expiresAt: number }>((owner, now) => owner.expiresAt <= now);
 
   room(roomId: string): RoomState | undefined {
     return this.rooms.get(roomId);
@@ -45,4 +49,13 @@ export class MemoryStore {
     if (room.admin === record.peerId) room.admin = null;
     if (room.peers.size === 0) this.rooms.delete(record.roomId);
   }
+}
+
+export function roomExpired(room: RoomRecord, now: number): boolean {
+  return room.expiresAt <= now;
+}
+
+/** Whether a key is past its retention (expired more than a day ago) and no longer stored. */
+export function keyGone(key: ApiKeyRecord, now: number): boolean {
+  return key.expiresAt !== null && key.expiresAt + EXPIRED_KEY_RETENTION_MS <= now;
 }

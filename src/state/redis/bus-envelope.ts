@@ -1,4 +1,4 @@
-import type { ControlMessage } from '../state-backend.js';
+import type { ControlMessage, RefusalReason, RelayOrigin } from '../state-backend.js';
 
 /**
  * What travels on an instance's channel: a one-letter kind, length-prefixed header fields
@@ -6,17 +6,35 @@ import type { ControlMessage } from '../state-backend.js';
  * the receiver never re-parses a payload.
  */
 export type Envelope =
-  | { kind: 'deliver'; peerId: string; frame: string }
+  | { kind: 'deliver'; relay: RoutedRelay; frame: string }
+  /** A relay the target's instance could not deliver, back to the sender's instance. */
+  | { kind: 'refused'; origin: RelayOrigin; targetPeerId: string; reason: RefusalReason }
   | { kind: 'presence'; roomId: string; aboutConnectionId: string; frame: string }
   | { kind: 'control'; message: ControlMessage }
   /** Sent by a reaper to learn whether anyone still listens on an instance's channel; ignored. */
   | { kind: 'probe' };
 
+/** What a delivering instance needs besides the frame: whom, and whom to answer if it cannot. */
+export interface RoutedRelay {
+  readonly peerId: string;
+  readonly roomId: string;
+  readonly origin: RelayOrigin;
+  /** How many times the relay was routed again after a miss (at most once). */
+  readonly reroutes: 0 | 1;
+}
+
 const field = (value: string) => `${value.length}:${value}`;
 
-export function deliverEnvelope(peerId: string, frame: string): string {
-  return `d${field(peerId)}${frame}`;
+export function deliverEnvelope(relay: RoutedRelay, frame: string): string {
+  const { origin } = relay;
+  return `d${relay.reroutes}${field(relay.peerId)}${field(relay.roomId)}${field(origin.connectionId)}${field(origin.requestType)}${frame}`;
 }
+
+export function refusedEnvelope(origin: RelayOrigin, targetPeerId: string, reason: RefusalReason): string {
+  return `r${field(origin.connectionId)}${field(origin.requestType)}${field(targetPeerId)}${reason}`;
+}
+
+const REFUSAL_REASONS: readonly string[] = ['not_found', 'not_in_room', 'unavailable'] satisfies RefusalReason[];
 
 export function presenceEnvelope(roomId: string, aboutConnectionId: string, frame: string): string {
   return `p${field(roomId)}${field(aboutConnectionId)}${frame}`;
@@ -67,8 +85,23 @@ function readField(raw: string, at: number): [string, number] | null {
 export function decodeEnvelope(raw: string): Envelope | null {
   switch (raw[0]) {
     case 'd': {
-      const peer = readField(raw, 1);
-      return peer && { kind: 'deliver', peerId: peer[0], frame: raw.slice(peer[1]) };
+      const reroutes = raw[1] === '1' ? 1 : raw[1] === '0' ? 0 : null;
+      const peer = reroutes !== null && readField(raw, 2);
+      const room = peer && readField(raw, peer[1]);
+      const conn = room && readField(raw, room[1]);
+      const type = conn && readField(raw, conn[1]);
+      if (!type) return null;
+      const origin = { connectionId: conn[0], requestType: type[0] };
+      return { kind: 'deliver', relay: { peerId: peer[0], roomId: room[0], origin, reroutes: reroutes! }, frame: raw.slice(type[1]) };
+    }
+    case 'r': {
+      const conn = readField(raw, 1);
+      const type = conn && readField(raw, conn[1]);
+      const target = type && readField(raw, type[1]);
+      const reason = target && raw.slice(target[1]);
+      if (!reason || !REFUSAL_REASONS.includes(reason)) return null;
+      const origin = { connectionId: conn[0], requestType: type[0] };
+      return { kind: 'refused', origin, targetPeerId: target[0], reason: reason as RefusalReason };
     }
     case 'p': {
       const room = readField(raw, 1);

@@ -1,6 +1,7 @@
 import type { RedisClient } from './redis-client.js';
 import type { BackendObserver, InstanceInfo, InstanceStats } from '../state-backend.js';
-import { serverOfConnection, type KeySpace } from './key-space.js';
+import type { KeySpace } from './key-space.js';
+import { serverOfConnection } from '../state-backend.js';
 
 export interface InstanceRegistryDeps {
   readonly redis: RedisClient;

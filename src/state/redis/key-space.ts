@@ -78,8 +78,3 @@ export class KeySpace {
     return `${this.prefix}bus:{s:`;
   }
 }
-
-/** The server id is the part of a connection id before its last colon. */
-export function serverOfConnection(connectionId: string): string {
-  return connectionId.slice(0, connectionId.lastIndexOf(':'));
-}

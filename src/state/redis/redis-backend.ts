@@ -17,13 +17,29 @@ import {
   type RoomCensus,
   type ApiKeyRecord,
   type RoomRecord,
+  type RefusalReason,
+  type RelayOrigin,
   type RouteResult,
+  serverOfConnection,
   type StateBackend,
 } from '../state-backend.js';
-import { PROBE_ENVELOPE, controlEnvelope, decodeEnvelope, deliverEnvelope, presenceEnvelope, splitBusMessage } from './bus-envelope.js';
+import {
+  PROBE_ENVELOPE,
+  controlEnvelope,
+  decodeEnvelope,
+  deliverEnvelope,
+  presenceEnvelope,
+  refusedEnvelope,
+  splitBusMessage,
+  type RoutedRelay,
+} from './bus-envelope.js';
 import { InstanceRegistry } from './instance-registry.js';
-import { KeySpace, serverOfConnection } from './key-space.js';
+import { KeySpace } from './key-space.js';
 import { SCRIPTS } from './scripts.js';
+import { sessionHash, storedRecordJson } from './stored-record.js';
+import { CREATE_ROOM_LUA } from './room-scripts.js';
+import { parseApiKeyRecord } from './api-key-json.js';
+import { requireWholeMs } from '../record-times.js';
 import { peerLeftFrame, presenceFrame } from '../../server/frames.js';
 
 import { DEFAULT_REDIS_OPTIONS, type RedisBackendOptions } from './redis-options.js';
@@ -35,8 +51,11 @@ type Reply = (string | number | null)[];
 /** Rooms whose parsed peer lists an instance keeps (oldest dropped first). */
 const ROOM_CACHE_SIZE = 1000;
 
-/** How long after its restore an instance waits before announcing leaves that happened during an outage. */
+/** How long after its restore an instance waits before announcing presence events of an outage. */
 const RESTORE_SETTLE_MS = 1500;
+
+/** Presence events of an outage kept for the other instances, at most (the oldest go first). */
+const MAX_HELD_PRESENCE = 10_000;
 /** The scripts, as ioredis adds them to the client. */
 interface ScriptCommands {
   sigClaim(...args: (string | number)[]): Promise<Reply>;
@@ -92,7 +111,10 @@ export class RedisBackend implements StateBackend {
   private instance: InstanceInfo | null = null;
   private registry: InstanceRegistry | null = null;
   /** Parsed room lists by room, with the room version they reflect (see listRoom). */
-  private readonly roomCache = new Map<string, { version: string; peers: PeerRecord[] }>();
+  private readonly roomCache = new Map<string, { version: string; peers: PeerRecord[]; bytes: number }>();
+  private roomCacheBytes = 0;
+  /** Each parsed or written record's JSON length, which the room copies are bounded by. */
+  private readonly recordBytes = new WeakMap<PeerRecord, number>();
   /** Joins sent to Redis and not yet answered, by room (see expectedRoomVersion). */
   private readonly joinsInFlight = new Map<string, number>();
   /** This instance's registered peers: the local truth written back after an outage. */
@@ -215,6 +237,7 @@ export class RedisBackend implements StateBackend {
     this.stopped = true;
     this.registry?.stop();
     if (this.restoreTimer) clearTimeout(this.restoreTimer);
+    if (this.presenceFlush) clearTimeout(this.presenceFlush);
     if (reachable) {
       for (const { record } of [...this.owned.values()]) await this.unregister(record.peerId, record.connectionId).catch(() => {});
       await this.registry?.deregister().catch(() => {});
@@ -242,16 +265,18 @@ export class RedisBackend implements StateBackend {
     const wanted = request.record;
     const { peerId, roomId, connectionId } = wanted;
     const ttl = this.roomTtlSeconds;
+    const proofHash = sessionHash(request.proof.sessionToken);
+    const newHash = sessionHash(wanted.sessionToken);
     const claim = await this.run('claim', () =>
       scripts.sigClaim(
         keys.peer(peerId),
         keys.peerOwner(peerId),
         connectionId,
         roomId,
-        request.proof.sessionToken ?? '',
+        proofHash,
         request.proof.subject ?? '',
         request.newestWins ? '1' : '0',
-        wanted.sessionToken,
+        newHash,
         String(wanted.connectedAt),
         wanted.subject ?? '',
         ttl,
@@ -266,7 +291,10 @@ export class RedisBackend implements StateBackend {
       return { ok: false, code: size - own >= request.maxPeersPerRoom ? 'ROOM_FULL' : 'PEER_ID_TAKEN' };
     }
     const [, session, at, priorConn, priorRoom, priorSession, priorSubject, priorAt] = claim.map((v) => String(v ?? ''));
-    const record: PeerRecord = { ...wanted, sessionToken: session!, connectedAt: Number(at) };
+    // Redis returns the hash it kept: the new token's, the proof's (a takeover proved with it), or
+    // this connection's own (a registration in place, whose token this instance holds).
+    const sessionToken = session === newHash ? wanted.sessionToken : session === proofHash ? request.proof.sessionToken! : (this.owned.get(peerId)?.record.sessionToken ?? wanted.sessionToken);
+    const record: PeerRecord = { ...wanted, sessionToken, connectedAt: Number(at) };
     const vacatedId = current && current.peerId !== peerId ? current.peerId : null;
     const vacatedOwned = vacatedId !== null ? this.owned.get(vacatedId) : undefined;
     const vacatedInRoom = vacatedId !== null && current!.roomId === roomId ? vacatedId : '';
@@ -328,7 +356,7 @@ export class RedisBackend implements StateBackend {
         keys.serverPeers(this.serverId),
         connectionId,
         roomId,
-        record.sessionToken,
+        sessionHash(record.sessionToken),
         String(record.connectedAt),
         record.subject ?? '',
         this.roomTtlSeconds,
@@ -379,7 +407,7 @@ export class RedisBackend implements StateBackend {
         this.keys.roomMeta(record.roomId),
         record.peerId,
         record.connectionId,
-        JSON.stringify(record),
+        storedRecordJson(record),
       ),
     );
     if (ok === 1) owned.record = record;
@@ -418,14 +446,14 @@ export class RedisBackend implements StateBackend {
     if (joined[6] === '0') {
       const cached = this.roomCache.get(roomId);
       if (!cached || cached.version !== joined[7]) {
-        this.roomCache.delete(roomId);
+        this.dropRoomCopy(roomId);
         return null;
       }
       others = cached.peers.filter((p) => p.peerId !== record.peerId && p.peerId !== vacatedInRoom);
     } else {
       others = [];
       for (let i = 8; i < joined.length; i += 2) {
-        if (joined[i - 1] !== record.peerId) others.push(JSON.parse(joined[i] as string) as PeerRecord);
+        if (joined[i - 1] !== record.peerId) others.push(this.parseRecord(joined[i] as string));
       }
       others.sort(discoveryOrder);
     }
@@ -439,9 +467,11 @@ export class RedisBackend implements StateBackend {
 
   /** JOIN's arguments after its four keys (REGISTER_FRESH ends with the same ten). */
   private joinArgs(request: RegisterRequest, record: PeerRecord, vacatedInRoom: string, now: number, expected: string): (string | number)[] {
+    const json = storedRecordJson(record);
+    this.recordBytes.set(record, json.length);
     return [
       record.peerId,
-      JSON.stringify(record),
+      json,
       record.connectionId,
       record.presence ? '1' : '0',
       request.maxPeersPerRoom,
@@ -487,10 +517,37 @@ export class RedisBackend implements StateBackend {
     return (await this.listRoom(roomId)).filter((p) => p.peerId !== peerId);
   }
 
+  /** Keeps a room's copy within the count and byte bounds (an empty room keeps none). */
   private cacheRoom(roomId: string, version: string, peers: PeerRecord[]): void {
+    this.dropRoomCopy(roomId);
+    if (peers.length === 0) return;
+    let bytes = 0;
+    for (const p of peers) bytes += this.recordBytes.get(p) ?? 0;
+    const budget = this.options.roomCopyBytes;
+    if (bytes > budget) return;
+    while (this.roomCache.size >= ROOM_CACHE_SIZE || this.roomCacheBytes + bytes > budget) {
+      this.dropRoomCopy(this.roomCache.keys().next().value!);
+    }
+    this.roomCache.set(roomId, { version, peers, bytes });
+    this.roomCacheBytes += bytes;
+  }
+
+  private dropRoomCopy(roomId: string): void {
+    const cached = this.roomCache.get(roomId);
+    if (cached === undefined) return;
     this.roomCache.delete(roomId);
-    if (this.roomCache.size >= ROOM_CACHE_SIZE) this.roomCache.delete(this.roomCache.keys().next().value!);
-    this.roomCache.set(roomId, { version, peers });
+    this.roomCacheBytes -= cached.bytes;
+  }
+
+  /** What this instance's copies of rooms hold (for metrics and tests). */
+  roomCopies(): { rooms: number; bytes: number } {
+    return { rooms: this.roomCache.size, bytes: this.roomCacheBytes };
+  }
+
+  private parseRecord(json: string): PeerRecord {
+    const record = JSON.parse(json) as PeerRecord;
+    this.recordBytes.set(record, json.length);
+    return record;
   }
 
   /**
@@ -506,16 +563,22 @@ export class RedisBackend implements StateBackend {
     if (cached && reply.length === 1 && version === cached.version) return cached.peers;
     if (version === '') {
       // No version (a room without meta): nothing to cache against.
-      this.roomCache.delete(roomId);
+      this.dropRoomCopy(roomId);
       return (await this.run('hvals', () => this.cmd.hvals(this.keys.roomPeers(roomId)))).map((r) => JSON.parse(r) as PeerRecord).sort(discoveryOrder);
     }
-    const peers = reply.slice(1).map((r) => JSON.parse(r) as PeerRecord).sort(discoveryOrder);
+    const peers = reply.slice(1).map((r) => this.parseRecord(r)).sort(discoveryOrder);
     this.cacheRoom(roomId, version, peers);
     return peers;
   }
 
-  async route(roomId: string, targetPeerId: string, frame: string): Promise<RouteResult> {
-    const reply = this.busMode === 'script' ? await this.routeBatched(roomId, targetPeerId, frame) : await this.routeSharded(roomId, targetPeerId, frame);
+  route(roomId: string, targetPeerId: string, frame: string, origin: RelayOrigin): Promise<RouteResult> {
+    return this.routeRelay({ peerId: targetPeerId, roomId, origin, reroutes: 0 }, frame);
+  }
+
+  private async routeRelay(relay: RoutedRelay, frame: string): Promise<RouteResult> {
+    const { roomId, peerId: targetPeerId } = relay;
+    const envelope = deliverEnvelope(relay, frame);
+    const reply = this.busMode === 'script' ? await this.routeBatched(roomId, targetPeerId, envelope) : await this.routeSharded(roomId, targetPeerId, envelope);
     const receivers = Number(reply[0]);
     if (receivers > 0 || (receivers === 0 && !this.receiversCounted)) return 'delivered';
     if (receivers < 0) {
@@ -534,12 +597,56 @@ export class RedisBackend implements StateBackend {
   }
 
   async publishPresence(roomId: string, aboutConnectionId: string, frame: string): Promise<void> {
-    if (!this.healthy()) {
-      // Outage: this instance's subscribers still hear it; the others are told after the restore.
-      this.sink?.presence(roomId, aboutConnectionId, frame);
-      return;
+    const envelope = presenceEnvelope(roomId, aboutConnectionId, frame);
+    // While events are held, later ones queue behind them: every instance hears a room's events in order.
+    if (this.healthy() && this.heldPresence.length === 0) {
+      try {
+        await this.fanOutPresence(roomId, envelope, '');
+        return;
+      } catch (err) {
+        if (!(err instanceof StateUnavailableError)) throw err;
+      }
     }
-    await this.fanOutPresence(roomId, presenceEnvelope(roomId, aboutConnectionId, frame), '');
+    // Outage: this instance's subscribers hear it now; the other instances after the restore.
+    this.sink?.presence(roomId, aboutConnectionId, frame);
+    this.holdPresence(roomId, envelope);
+  }
+
+  private holdPresence(roomId: string, envelope: string): void {
+    if (this.heldPresence.length >= MAX_HELD_PRESENCE) {
+      this.heldPresence.shift();
+      this.heldPresenceDropped++;
+    }
+    this.heldPresence.push({ roomId, envelope });
+  }
+
+  /**
+   * Tells the other instances the presence events held during an outage, in order. They restore
+   * their own presence subscribers when they reconnect, which takes up to a second, so this waits
+   * a moment after the restore: sent sooner, the events would reach nobody.
+   */
+  private announceHeldPresence(): void {
+    if (this.heldPresence.length === 0 || this.presenceFlush !== null) return;
+    this.presenceFlush = setTimeout(async () => {
+      this.presenceFlush = null;
+      if (this.stopped) return;
+      const dropped = this.heldPresenceDropped;
+      this.heldPresenceDropped = 0;
+      if (dropped > 0) {
+        this.observer.event('warn', `${dropped} presence events of the outage were not kept (more than ${MAX_HELD_PRESENCE}); watchers elsewhere should discover again`);
+      }
+      try {
+        while (this.heldPresence.length > 0) {
+          const { roomId, envelope } = this.heldPresence[0]!;
+          await this.fanOutPresence(roomId, envelope, this.serverId);
+          this.heldPresence.shift();
+        }
+      } catch {
+        this.observer.event('warn', 'could not announce the presence events of the outage yet; retrying', { held: this.heldPresence.length });
+        if (this.healthy()) this.announceHeldPresence();
+      }
+    }, RESTORE_SETTLE_MS);
+    this.presenceFlush.unref();
   }
 
   /** Publishes once to every instance with presence subscribers in the room, but `skipServer`. */
@@ -558,11 +665,11 @@ export class RedisBackend implements StateBackend {
    * Relays into one room within a tick go to Redis as one ROUTE call (one PUBLISH per target
    * instance). Each caller gets its own {receivers, conn} or {-1}.
    */
-  private routeBatched(roomId: string, targetPeerId: string, frame: string): Promise<Reply> {
+  private routeBatched(roomId: string, targetPeerId: string, envelope: string): Promise<Reply> {
     return new Promise((resolve, reject) => {
       let batch = this.routeBatches.get(roomId);
       if (batch === undefined) this.routeBatches.set(roomId, (batch = []));
-      batch.push({ targetPeerId, envelope: deliverEnvelope(targetPeerId, frame), resolve, reject });
+      batch.push({ targetPeerId, envelope, resolve, reject });
       if (!this.routeFlushQueued) {
         this.routeFlushQueued = true;
         process.nextTick(this.flushRoutes);
@@ -585,12 +692,10 @@ export class RedisBackend implements StateBackend {
   };
 
   /** Cluster 7+: look the target up in its room's slot, then publish to its instance's shard. */
-  private async routeSharded(roomId: string, targetPeerId: string, frame: string): Promise<Reply> {
+  private async routeSharded(roomId: string, targetPeerId: string, envelope: string): Promise<Reply> {
     const conn = await this.run('route_lookup', () => this.cmd.hget(this.keys.roomRoutes(roomId), targetPeerId));
     if (conn === null) return [-1];
-    const receivers = await this.run('spublish', () =>
-      this.cmd.spublish(this.keys.channel(serverOfConnection(conn)), deliverEnvelope(targetPeerId, frame)),
-    );
+    const receivers = await this.run('spublish', () => this.cmd.spublish(this.keys.channel(serverOfConnection(conn)), envelope));
     return [Number(receivers), conn];
   }
 
@@ -617,8 +722,12 @@ export class RedisBackend implements StateBackend {
       this.sink?.control(message);
       return;
     }
+    await this.publishTo(serverId, controlEnvelope(message));
+  }
+
+  /** One envelope to one instance's channel. */
+  private async publishTo(serverId: string, envelope: string): Promise<void> {
     const channel = this.keys.channel(serverId);
-    const envelope = controlEnvelope(message);
     await this.run('publish', () => (this.busMode === 'sharded' ? this.cmd.spublish(channel, envelope) : this.cmd.publish(channel, envelope)));
   }
 
@@ -631,17 +740,11 @@ export class RedisBackend implements StateBackend {
   }
 
   async createRoom(room: RoomRecord): Promise<boolean> {
+    requireWholeMs(room.expiresAt, 'room expiry');
     const key = this.keys.roomToken(room.roomId);
-    const created = await this.run('create_room', () =>
-      this.cmd
-        .multi()
-        .hsetnx(key, 'token_hash', room.tokenHash)
-        .hsetnx(key, 'created_at', String(room.createdAt))
-        .hsetnx(key, 'expires_at', String(room.expiresAt))
-        .exec(),
-    );
-    if (Number(created?.[0]?.[1]) !== 1) return false;
-    await this.run('create_room', () => this.cmd.pexpireat(key, room.expiresAt));
+    const args = [room.tokenHash, String(room.createdAt), String(room.expiresAt), room.createdBy ?? '', String(Date.now())];
+    const created = await this.run('create_room', () => this.cmd.eval(CREATE_ROOM_LUA, 1, key, ...args));
+    if (Number(created) !== 1) return false;
     await this.touchRoom(room.roomId, Date.now());
     return true;
   }
@@ -654,6 +757,7 @@ export class RedisBackend implements StateBackend {
       tokenHash: raw.token_hash,
       createdAt: Number(raw.created_at),
       expiresAt: Number(raw.expires_at),
+      createdBy: raw.created_by ?? null,
     };
     return room.expiresAt > Date.now() ? room : null;
   }
@@ -663,19 +767,23 @@ export class RedisBackend implements StateBackend {
   }
 
   async putApiKey(key: ApiKeyRecord): Promise<void> {
+    if (key.expiresAt !== null) requireWholeMs(key.expiresAt, 'API key expiry');
     const keyName = this.keys.apiKey(key.id);
     await this.run('put_api_key', async () => {
-      await this.cmd.set(keyName, JSON.stringify(key));
-      await Promise.all([
-        this.cmd.sadd(this.keys.apiKeys, key.id),
-        key.expiresAt !== null ? this.cmd.pexpireat(keyName, key.expiresAt + 86_400_000) : null,
-      ]);
+      // Indexed first: an id whose record is missing is dropped from the index by listApiKeys.
+      await this.cmd.sadd(this.keys.apiKeys, key.id);
+      // The record and its expiry (a day after the key's, so that lists show it expired) together.
+      const tx = this.cmd.multi().set(keyName, JSON.stringify(key));
+      if (key.expiresAt !== null) tx.pexpireat(keyName, key.expiresAt + 86_400_000);
+      const replies = await tx.exec();
+      const failed = replies?.find(([err]) => err !== null);
+      if (failed) throw failed[0];
     });
   }
 
   async getApiKey(id: string): Promise<ApiKeyRecord | null> {
     const raw = await this.run('get_api_key', () => this.cmd.get(this.keys.apiKey(id)));
-    return raw ? (JSON.parse(raw) as ApiKeyRecord) : null;
+    return raw ? parseApiKeyRecord(raw) : null;
   }
 
   async listApiKeys(): Promise<ApiKeyRecord[]> {
@@ -686,7 +794,7 @@ export class RedisBackend implements StateBackend {
     if (gone.length > 0) await this.run('list_api_keys', () => this.cmd.srem(this.keys.apiKeys, ...gone));
     return raws
       .filter((r): r is string => r !== null)
-      .map((r) => JSON.parse(r) as ApiKeyRecord)
+      .map(parseApiKeyRecord)
       .sort((a, b) => a.createdAt - b.createdAt);
   }
 
@@ -722,8 +830,11 @@ export class RedisBackend implements StateBackend {
         }),
       ]);
     } catch (err) {
-      this.observer.failure(name, err);
-      throw err instanceof StateUnavailableError ? err : new StateUnavailableError(`Redis ${name} failed: ${errorText(err)}`, { cause: err });
+      // The wrapper carries the reply's text only: ioredis errors hold the command's arguments
+      // (session tokens, records), which must not reach a log.
+      const unavailable = err instanceof StateUnavailableError ? err : new StateUnavailableError(`Redis ${name} failed: ${errorText(err)}`);
+      this.observer.failure(name, unavailable);
+      throw unavailable;
     } finally {
       clearTimeout(timer);
     }
@@ -737,6 +848,8 @@ export class RedisBackend implements StateBackend {
     const now = Date.now();
     const raw = await this.run('leave', () => this.scripts.sigLeave(...this.keys.room(roomId), peerId, connectionId, now, this.roomTtlSeconds));
     if (!raw) return null;
+    // The leave moved the room's version on: the copy is stale, and a room everyone left keeps none.
+    this.dropRoomCopy(roomId);
     // Only a real departure marks the room used (a room an operator deleted must not come back).
     await this.touchRoom(roomId, now);
     return JSON.parse(raw) as PeerRecord;
@@ -765,12 +878,10 @@ export class RedisBackend implements StateBackend {
   }
 
   /**
-   * Removes peers that left during the outage at once, then announces them to the other
-   * instances after a pause: those restore their own presence subscribers when they reconnect,
-   * which takes up to a second, and an announcement before that would reach nobody.
+   * Removes peers that left during the outage from shared state (their leaves were announced as
+   * presence events, held for the other instances: see announceHeldPresence).
    */
   private async flushPendingLeaves(): Promise<void> {
-    const flushed: { record: PeerRecord; reason: PeerLeftReason }[] = [];
     for (const [peerId, pending] of [...this.pendingLeaves]) {
       const { record } = pending;
       await Promise.all([
@@ -779,19 +890,7 @@ export class RedisBackend implements StateBackend {
         this.run('srem', () => this.cmd.srem(this.keys.serverPeers(this.serverId), peerId)),
       ]);
       this.pendingLeaves.delete(peerId);
-      flushed.push(pending);
     }
-    if (flushed.length === 0) return;
-    setTimeout(() => {
-      if (this.stopped) return;
-      for (const { record, reason } of flushed) {
-        // This instance's subscribers heard it during the outage; tell the other instances now.
-        const envelope = presenceEnvelope(record.roomId, record.connectionId, peerLeftFrame(record.peerId, reason));
-        this.fanOutPresence(record.roomId, envelope, this.serverId).catch(() =>
-          this.observer.event('warn', 'could not announce a peer that left during the outage', { peerId: record.peerId }),
-        );
-      }
-    }, RESTORE_SETTLE_MS).unref();
   }
 
   /** Refreshes the TTLs of this instance's peers and rooms, so nothing it holds expires. */
@@ -822,8 +921,14 @@ export class RedisBackend implements StateBackend {
       return;
     }
     switch (envelope.kind) {
-      case 'deliver':
-        if (!sink.deliver(envelope.peerId, envelope.frame)) this.observer.dropped('bus_target_gone');
+      case 'deliver': {
+        const { relay, frame } = envelope;
+        const refuse = () => this.refuse(relay.origin, relay.peerId, 'not_found');
+        if (!sink.deliver(relay.peerId, frame, refuse)) this.undeliverable(relay, frame);
+        return;
+      }
+      case 'refused':
+        sink.refused(envelope.origin, envelope.targetPeerId, envelope.reason);
         return;
       case 'presence':
         sink.presence(envelope.roomId, envelope.aboutConnectionId, envelope.frame);
@@ -833,6 +938,38 @@ export class RedisBackend implements StateBackend {
         return;
       case 'probe':
     }
+  }
+
+  /**
+   * A relay routed here whose peer has no open connection here (its socket closed, or it was taken
+   * over by a connection elsewhere since the sender routed it). Shared state is asked once more
+   * where the peer is; a second miss, or no such peer, is answered to the sender: never silence.
+   */
+  private undeliverable(relay: RoutedRelay, frame: string): void {
+    if (relay.reroutes === 1) {
+      this.observer.dropped('bus_target_gone');
+      this.refuse(relay.origin, relay.peerId, 'not_found');
+      return;
+    }
+    this.observer.dropped('bus_rerouted');
+    this.routeRelay({ ...relay, reroutes: 1 }, frame).then(
+      (result) => {
+        if (result !== 'delivered') this.refuse(relay.origin, relay.peerId, result);
+      },
+      () => this.refuse(relay.origin, relay.peerId, 'unavailable'),
+    );
+  }
+
+  /** Tells the sender's instance that its relay was not delivered. */
+  private refuse(origin: RelayOrigin, targetPeerId: string, reason: RefusalReason): void {
+    const serverId = serverOfConnection(origin.connectionId);
+    if (serverId === this.serverId) {
+      this.sink?.refused(origin, targetPeerId, reason);
+      return;
+    }
+    this.publishTo(serverId, refusedEnvelope(origin, targetPeerId, reason)).catch(
+      (err: unknown) => this.observer.event('warn', 'could not tell a sender that its relay was not delivered', { err, targetPeerId }),
+    );
   }
 
   /** Runs commands in bounded parallel chunks (they pipeline on the wire; cluster-safe, unlike MULTI). */
@@ -895,6 +1032,10 @@ export class RedisBackend implements StateBackend {
   }
 
   private restoreTimer: NodeJS.Timeout | null = null;
+  /** Presence events of an outage, for the other instances (see publishPresence). */
+  private readonly heldPresence: { readonly roomId: string; readonly envelope: string }[] = [];
+  private heldPresenceDropped = 0;
+  private presenceFlush: NodeJS.Timeout | null = null;
 
   private scheduleRestore(delayMs: number): void {
     // Before start() has finished there is nothing of this instance to restore.
@@ -938,14 +1079,14 @@ export class RedisBackend implements StateBackend {
             this.cmd.hset(peerKey, {
               conn: record.connectionId,
               room: record.roomId,
-              session: record.sessionToken,
+              session: sessionHash(record.sessionToken),
               subject: record.subject ?? '',
               at: String(record.connectedAt),
             }),
             this.cmd.expire(peerKey, ttl),
             this.cmd.sadd(this.keys.serverPeers(this.serverId), record.peerId),
             this.cmd.zadd(this.keys.rooms, now, record.roomId),
-            this.scripts.sigRestore(...this.keys.room(record.roomId), record.peerId, JSON.stringify(record), record.connectionId, record.presence ? '1' : '0', admin ? '1' : '0', now, ttl),
+            this.scripts.sigRestore(...this.keys.room(record.roomId), record.peerId, storedRecordJson(record), record.connectionId, record.presence ? '1' : '0', admin ? '1' : '0', now, ttl),
           ]);
           if (Number(added) > 0) rejoined.push(record);
         });
@@ -963,8 +1104,10 @@ export class RedisBackend implements StateBackend {
       this.observer.event('info', announce ? 'peers written back after a lapsed heartbeat' : 'shared state restored after a Redis outage', {
         peers: this.owned.size,
         rejoined: rejoined.length,
+        heldPresence: this.heldPresence.length,
         ms: Date.now() - started,
       });
+      this.announceHeldPresence();
     } catch (err) {
       this.observer.event('error', `restore failed, retrying: ${errorText(err)}`);
       this.announceRestored ||= announce;

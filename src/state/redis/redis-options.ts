@@ -11,6 +11,8 @@ export interface RedisBackendOptions {
   readonly reapAfterMs: number;
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
+  /** Bytes of room copies (parsed peer lists, as JSON) an instance keeps, at most. */
+  readonly roomCopyBytes: number;
 }
 
 export const DEFAULT_REDIS_OPTIONS: Omit<RedisBackendOptions, 'url'> = Object.freeze({
@@ -20,4 +22,5 @@ export const DEFAULT_REDIS_OPTIONS: Omit<RedisBackendOptions, 'url'> = Object.fr
   reapAfterMs: 15_000,
   connectTimeoutMs: 10_000,
   commandTimeoutMs: 2_000,
+  roomCopyBytes: 32 * 1024 * 1024,
 });

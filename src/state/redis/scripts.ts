@@ -6,11 +6,12 @@
 const SERVER_OF = `local function srv(c) return string.match(c, '^(.*):[^:]*$') end`;
 
 /**
- * Claim a peer id for a connection. KEYS: peer, owner. ARGV: conn, room, proofSession, proofSubject,
- * newestWins, newSession, at, subject, ttl s, ownership ttl ms. A peer id owned by another
- * authenticated subject is TAKEN even while nobody holds it.
- * Returns {'TAKEN', priorRoom} or {'OK', session, at, prior conn, room, session, subject, at}.
- * A claim into the same room keeps the session token and connected_at.
+ * Claim a peer id for a connection. KEYS: peer, owner. ARGV: conn, room, proof session hash,
+ * proofSubject, newestWins, new session hash, at, subject, ttl s, ownership ttl ms. Session tokens
+ * are kept as hashes only. A peer id owned by another authenticated subject is TAKEN even while
+ * nobody holds it. Returns {'TAKEN', priorRoom} or {'OK', session, at, prior conn, room, session,
+ * subject, at}. A claim into the same room keeps connected_at, and the session token when the
+ * connection holds it already or proved the takeover with it.
  */
 export const CLAIM = `
 local cur = redis.call('HMGET', KEYS[1], 'conn', 'room', 'session', 'subject', 'at')
@@ -21,7 +22,10 @@ if cur[1] and cur[1] ~= ARGV[1] then
   if not proven then return {'TAKEN', cur[2] or ''} end
 end
 local session, at = ARGV[6], ARGV[7]
-if cur[1] and cur[2] == ARGV[2] then session = cur[3]; at = cur[5] end
+if cur[1] and cur[2] == ARGV[2] then
+  at = cur[5]
+  if cur[1] == ARGV[1] or (ARGV[3] ~= '' and ARGV[3] == cur[3]) then session = cur[3] end
+end
 redis.call('HSET', KEYS[1], 'conn', ARGV[1], 'room', ARGV[2], 'session', session, 'subject', ARGV[8], 'at', at)
 redis.call('EXPIRE', KEYS[1], ARGV[9])
 if ARGV[8] ~= '' then redis.call('SET', KEYS[2], ARGV[8], 'PX', ARGV[10]) end
