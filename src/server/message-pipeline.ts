@@ -24,8 +24,9 @@ export class MessagePipeline {
   /** Step 1, receive: rate limit (frames and bytes) before anything is parsed. */
   receive(conn: Connection, data: Buffer, isBinary: boolean): void {
     conn.alive = true;
+    const now = performance.now();
     const bytes = conn.registration === null ? conn.unregisteredBytes : conn.bytes;
-    const limited = !conn.rate.take() ? 'too many messages; slow down' : !bytes.take(data.length) ? 'too many bytes; slow down' : null;
+    const limited = !conn.rate.take(1, now) ? 'too many messages; slow down' : !bytes.take(data.length, now) ? 'too many bytes; slow down' : null;
     if (limited !== null) {
       this.ctx.metrics.messagesFailed.inc({ reason: 'RATE_LIMITED' });
       if (conn.rateReplies.take()) {
@@ -34,7 +35,7 @@ export class MessagePipeline {
       }
       return;
     }
-    this.enqueue(conn, { kind: 'frame', data, isBinary, receivedAt: performance.now() });
+    this.enqueue(conn, { kind: 'frame', data, isBinary, receivedAt: now });
   }
 
   /** The socket closed: pending frames are dropped, then the registration ends. */

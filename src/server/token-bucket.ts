@@ -12,9 +12,8 @@ export class TokenBucket {
     this.last = this.now();
   }
 
-  /** Takes `n` tokens (one by default) if the bucket holds them. */
-  take(n = 1): boolean {
-    const t = this.now();
+  /** Takes `n` tokens (one by default) if the bucket holds them; `t` is the time now, if the caller has it. */
+  take(n = 1, t = this.now()): boolean {
     this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.ratePerSecond);
     this.last = t;
     if (this.tokens < n) return false;
