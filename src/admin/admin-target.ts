@@ -3,6 +3,7 @@ import { issueApiKey, newRoomRecord, publicKey, type PublicApiKey } from './reco
 import { API_KEY_LIFETIME, lifetimeMs, ROOM_LIFETIME, type LifetimeBounds } from './lifetimes.js';
 import { checkRoomId } from './room-id.js';
 import { DEFAULT_LIMITS } from '../protocol/limits.js';
+import { errorText } from '../net/error-text.js';
 
 export type { PublicApiKey };
 
@@ -49,7 +50,7 @@ export class HttpAdmin implements AdminTarget {
         signal: AbortSignal.timeout(5000),
       });
     } catch (err) {
-      throw new AdminError(`cannot reach ${url.origin}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new AdminError(`cannot reach ${url.origin}: ${errorText(err)}`);
     }
     const parsed = (await res.json().catch(() => ({}))) as Record<string, unknown>;
     if (res.status === 401) throw new AdminError(`${url.pathname}: not allowed (give --operator-token)`);

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { unreachableLine } from './unreachable.js';
 import chalk from 'chalk';
 import { parseChoice, parseInteger, parseSize } from '../cli/option-parsers.js';
 import { UsageError } from '../cli/usage-error.js';
@@ -133,7 +134,7 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 
 export function benchCommand(): Command {
   const bench = new Command('bench')
-    .description('load-test signaling servers with simulated peers; exit 0 passed, 2 a threshold failed (or bad usage), 3 invalid run, 1 tool error')
+    .description('load-test signaling servers with simulated peers; exit 0 passed, 99 a threshold failed, 3 invalid run, 2 bad usage, 1 tool error (nothing reached)')
     // Options after a subcommand's name (render --html) belong to the subcommand.
     .enablePositionalOptions()
     .argument('[scenario]', `scenario file, or a shipped scenario: ${shippedScenarioNames().join(', ')}`)
@@ -278,6 +279,14 @@ async function runBenchCommand(scenarioArg: string | undefined, flags: BenchFlag
       signal: controller.signal,
     });
     progress.done();
+    const unreachable = unreachableLine(report);
+    if (unreachable !== null) {
+      // Nothing was measured: one line, not a report of zeros, and a tool error rather than a verdict.
+      process.stderr.write(`sleap-signal: ${unreachable}\n`);
+      if (flags.json) await writeJsonReport(flags.json, report);
+      process.exitCode = 1;
+      return;
+    }
     if (!flags.quiet) {
       const text = renderReport(report);
       if (flags.json === '-') process.stderr.write(text);

@@ -4,6 +4,7 @@ import Table from 'cli-table3';
 import chalk from 'chalk';
 import { readJsonReport } from './report-json.js';
 import type { BenchReport } from './report-schema.js';
+import { THRESHOLD_FAILED } from './report-schema.js';
 import { count, ms, OP_LABELS, rate } from './report-table.js';
 
 /** `bench compare A.json B.json`: two runs side by side, with B/A ratios. */
@@ -90,7 +91,7 @@ export function compareCommand(): Command {
     // Not --json: that is `bench --json FILE`, which commander would match first.
     .addOption(new Option('--format <format>', 'table or json').argParser(parseChoice(['table', 'json'] as const)).default('table'))
     .addOption(
-      new Option('--fail-above <ratio>', 'exit 2 when a p99 latency of B is more than RATIO times that of A').argParser((v: string) => {
+      new Option('--fail-above <ratio>', 'exit 99 when a p99 latency of B is more than RATIO times that of A').argParser((v: string) => {
         const n = Number(v);
         if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive ratio, got "${v}"`);
         return n;
@@ -105,7 +106,7 @@ export function compareCommand(): Command {
         const regressions = rows.filter((r) => r.metric.endsWith(' p99') && r.ratio !== null && r.ratio > flags.failAbove!);
         if (regressions.length > 0) {
           process.stderr.write(`regression: ${regressions.map((r) => `${r.metric} ${r.ratio!.toFixed(2)}×`).join(', ')}\n`);
-          process.exitCode = 2;
+          process.exitCode = THRESHOLD_FAILED;
         }
       }
     });

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { decodeHistogram } from './recorder.js';
 import type { BenchReport, TimelinePoint } from './report-schema.js';
+import { THRESHOLD_FAILED } from './report-schema.js';
 import { closedLoopText, count, ms, OP_LABELS, rate } from './report-table.js';
 import { describeServerCpu } from './server-cpu.js';
 
@@ -292,7 +293,7 @@ function verdictBlock(r: BenchReport): string {
   const [cls, text] =
     code === 3
       ? ['invalid', 'INVALID — the generator, not the server, was the bottleneck']
-      : code === 2
+      : code === THRESHOLD_FAILED
         ? ['failed', `FAILED — ${r.thresholds.filter((t) => !t.ok).length} of ${r.thresholds.length} thresholds not met`]
         : r.thresholds.length > 0
           ? ['passed', `PASSED — all ${r.thresholds.length} thresholds met`]

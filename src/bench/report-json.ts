@@ -1,4 +1,5 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { THRESHOLD_FAILED } from './report-schema.js';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
@@ -163,12 +164,12 @@ export function buildReport(f: RunFacts): BenchReport {
   return judge(report, s.thresholds);
 }
 
-/** Evaluates thresholds into the report and sets its verdict: 3 invalid, 2 a threshold failed, 0. */
+/** Evaluates thresholds into the report and sets its verdict: 3 invalid, 99 a threshold failed (as k6; 2 is bad usage), 0. */
 export function judge(report: BenchReport, thresholds: readonly string[]): BenchReport {
   const results = evaluateThresholds(thresholds, report);
   const passed = results.every((r) => r.ok);
   const valid = report.generator.valid;
-  return { ...report, thresholds: results, verdict: { valid, thresholds_passed: passed, exit_code: !valid ? 3 : passed ? 0 : 2 } };
+  return { ...report, thresholds: results, verdict: { valid, thresholds_passed: passed, exit_code: !valid ? 3 : passed ? 0 : THRESHOLD_FAILED } };
 }
 
 export async function writeJsonReport(path: string, report: BenchReport): Promise<void> {

@@ -1,6 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ScenarioSchema } from './scenario.js';
 
+/** Exit code of a run that crossed a threshold (as k6): 2 stays bad usage, 1 a tool error. */
+export const THRESHOLD_FAILED = 99;
+
 /**
  * The JSON report of a run (`bench --json FILE`), version 1. Histograms are HdrHistogram V2
  * compressed base64 (microseconds), the format every HdrHistogram implementation reads, so
@@ -167,7 +170,7 @@ export const ReportSchema = Type.Object(
       {
         valid: Type.Boolean(),
         thresholds_passed: Type.Boolean(),
-        exit_code: Type.Union([Type.Literal(0), Type.Literal(2), Type.Literal(3)], { description: '0 passed, 2 a threshold failed, 3 the run was invalid' }),
+        exit_code: Type.Union([Type.Literal(0), Type.Literal(THRESHOLD_FAILED), Type.Literal(3)], { description: '0 passed, 99 a threshold failed, 3 the run was invalid' }),
       },
       { additionalProperties: false },
     ),

@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import chalk from 'chalk';
 import type { BenchReport, OperationStats } from './report-schema.js';
+import { THRESHOLD_FAILED } from './report-schema.js';
 import { describeServerCpu } from './server-cpu.js';
 
 /** The final report as terminal tables: operations, correctness, errors, generator health, verdict. */
@@ -114,7 +115,7 @@ export function renderReport(r: BenchReport): string {
   const verdict =
     r.verdict.exit_code === 0
       ? chalk.green.bold(r.thresholds.length > 0 ? 'PASSED: every threshold holds' : 'DONE')
-      : r.verdict.exit_code === 2
+      : r.verdict.exit_code === THRESHOLD_FAILED
         ? chalk.red.bold(`FAILED: ${r.thresholds.filter((t) => !t.ok).length} threshold(s) not met`)
         : chalk.yellow.bold('INVALID (exit 3)');
   out.push(verdict);

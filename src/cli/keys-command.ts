@@ -47,7 +47,8 @@ export function keysCommand(): Command {
 }
 
 function keyTable(list: PublicApiKey[]): string {
-  const table = new Table({ head: ['id', 'room', 'name', 'created', 'expires', 'state'] });
+  // cli-table3 would colour the header itself (whatever NO_COLOR says): colour comes from chalk only.
+  const table = new Table({ head: ['id', 'room', 'name', 'created', 'expires', 'state'], style: { head: [], border: [] } });
   const now = Date.now() / 1000;
   for (const k of list) {
     const state = k.revoked_at !== null ? 'revoked' : k.expires_at !== null && k.expires_at <= now ? 'expired' : 'active';

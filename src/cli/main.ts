@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { UsageError } from './usage-error.js';
+import { applyColorRule } from './color.js';
+import { errorText } from '../net/error-text.js';
 
 type CommandLoader = () => Promise<Command[]>;
 
@@ -55,8 +57,23 @@ function dropEmptyEnv(program: Command): void {
   visit(program);
 }
 
-/** Runs the CLI; exit codes: 0 ok, 1 failure, 2 bad usage. */
+/**
+ * `sleap-signal ... | head -1`: once the reader has gone, writing fails with EPIPE. That is the
+ * reader's choice, not an error: stop quietly, with the exit code so far.
+ */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      throw err;
+    });
+  }
+}
+
+/** Runs the CLI; exit codes: 0 ok, 1 failure, 2 bad usage (bench: 99 a threshold crossed, 3 an invalid run). */
 export async function main(argv: readonly string[]): Promise<void> {
+  applyColorRule();
+  quietOnClosedPipe();
   try {
     const program = await buildProgram(argv);
     dropEmptyEnv(program);
@@ -72,7 +89,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = 2;
       return;
     }
-    process.stderr.write(`sleap-signal: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`sleap-signal: ${errorText(err)}\n`);
     process.exitCode = 1;
   }
 }

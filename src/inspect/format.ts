@@ -1,4 +1,4 @@
-import chalk, { Chalk, type ChalkInstance } from 'chalk';
+import { Chalk, type ChalkInstance } from 'chalk';
 import type { JsonObject, JsonValue } from '../protocol/json-value.js';
 import type { InstanceStatus } from './cluster-reader.js';
 import { clean } from './columns.js';
@@ -9,15 +9,7 @@ export interface OutputStream {
   write(chunk: string): boolean;
 }
 
-/**
- * Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org: any
- * non-empty value). On a terminal, chalk's own detection (TERM, FORCE_COLOR=0) decides the depth.
- */
-export function colorLevel(stream: { readonly isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): 0 | 1 | 2 | 3 {
-  if (stream.isTTY !== true) return 0;
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;
-  return chalk.level;
-}
+export { colorLevel } from '../cli/color.js';
 
 /** The few styles the tables use; plain text when colour is off. */
 export interface Styles {

@@ -1,6 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import type { RedisClient } from '../state/redis/redis-client.js';
 import { redactUrl } from '../state/redis/redis-backend.js';
+import { errorText } from '../net/error-text.js';
 
 export interface InspectConnectOptions {
   readonly url: string;
@@ -81,7 +82,7 @@ export async function connectRedis(options: InspectConnectOptions): Promise<Redi
     if (redis.status !== 'end') redis.disconnect();
     if (redis instanceof Cluster) for (const node of redis.nodes()) node.disconnect();
     const cause = lastError ?? err;
-    throw new RedisUnreachableError(`cannot reach Redis at ${redactUrl(options.url)}: ${describeError(cause)}`, { cause });
+    throw new RedisUnreachableError(`cannot reach Redis at ${redactUrl(options.url)}: ${errorText(cause)}`, { cause });
   } finally {
     clearTimeout(timer);
   }
@@ -98,8 +99,3 @@ export async function closeRedis(redis: RedisClient): Promise<void> {
   }
 }
 
-function describeError(err: unknown): string {
-  if (err instanceof AggregateError && err.errors.length > 0) return describeError(err.errors[0]);
-  if (err instanceof Error) return err.message || err.name;
-  return String(err);
-}

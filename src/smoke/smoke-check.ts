@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SignalClient, type ServerMessage } from '../client/signal-client.js';
+import { errorText } from '../net/error-text.js';
 
 export interface SmokeOptions {
   /** One or two server URLs; with two, the peers land on different instances. */
@@ -59,7 +60,7 @@ export async function runSmoke(options: SmokeOptions, onStep: (step: SmokeStep) 
       onStep(s);
       return value;
     } catch (err) {
-      const s = { name, ok: false, ms: performance.now() - t0, error: err instanceof Error ? err.message : String(err) };
+      const s = { name, ok: false, ms: performance.now() - t0, error: errorText(err) };
       steps.push(s);
       onStep(s);
       throw new StepFailure(s.error);

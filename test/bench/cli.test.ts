@@ -8,6 +8,7 @@ import { reportProblems } from '../../src/bench/report-json.js';
 import type { BenchReport } from '../../src/bench/report-schema.js';
 import { BIN, cliEnv, ensureBuilt, killAll, runCli, startServe, stripAnsi } from '../cli/cli-helpers.js';
 import { RedisProcess, requireRedis } from '../helpers/redis-process.js';
+import { freePort } from '../helpers/net.js';
 import { LENIENT } from './bench-helpers.js';
 
 /** The built CLI end to end: `bench --spawn`, output files, exit codes, compare, doctor. */
@@ -119,15 +120,25 @@ describe('bench --spawn 1', () => {
     expect(none.stderr).toContain('--html FILE and/or --svg DIR');
   });
 
-  it('a failed threshold exits 2 and says which', async () => {
+  it('a failed threshold exits 99 (2 stays bad usage) and says which', async () => {
     const path = scenario('cli-fail', { thresholds: ['errors==0'] });
     const res = await runCli(['bench', path, '--spawn', '1', '--threshold', 'relay.p50<1us', '--json', join(dir, 'b.json')], { timeoutMs: 30_000 });
-    expect(res.code, res.stderr).toBe(2);
+    expect(res.code, res.stderr).toBe(99);
     const out = stripAnsi(res.stdout);
     expect(out).toMatch(/✓ errors==0/);
     expect(out).toMatch(/✗ relay\.p50<1us/);
     expect(out).toContain('FAILED: 1 threshold(s) not met');
-    expect(readReport(join(dir, 'b.json')).verdict).toEqual({ valid: true, thresholds_passed: false, exit_code: 2 });
+    expect(readReport(join(dir, 'b.json')).verdict).toEqual({ valid: true, thresholds_passed: false, exit_code: 99 });
+  }, 45_000);
+
+  it('a run that reaches no server prints one line naming the address and the cause, and exits 1', async () => {
+    const closed = await freePort();
+    const path = scenario('cli-unreachable', { peers: 5, rooms: 1, thresholds: [] });
+    const res = await runCli(['bench', path, '--url', `ws://127.0.0.1:${closed}`, '--json', join(dir, 'u.json')], { timeoutMs: 30_000 });
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stdout).toBe('');
+    expect(stripAnsi(res.stderr).trim().split('\n').at(-1)).toBe(`sleap-signal: cannot reach ws://127.0.0.1:${closed}: ECONNREFUSED`);
+    expect(readReport(join(dir, 'u.json')).connections.connected).toBe(0);
   }, 45_000);
 
   it('an invalid run (the generator fell behind) exits 3', async () => {
@@ -151,7 +162,7 @@ describe('bench --spawn 1', () => {
     const rows = JSON.parse(asJson.stdout).rows as { metric: string; ratio: number | null }[];
     expect(rows.find((r) => r.metric === 'relay p99')?.ratio).toBe(1);
     const regression = await runCli(['bench', 'compare', json, join(dir, 'b.json'), '--fail-above', '0.000001']);
-    expect(regression.code).toBe(2);
+    expect(regression.code).toBe(99);
     expect(regression.stderr).toMatch(/regression: .*relay p99/);
   });
 

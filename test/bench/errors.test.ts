@@ -25,7 +25,7 @@ describe('errors by class', () => {
     expect(r.errors.by_class).toEqual({ 'connect.refused': 20 });
     expect(r.connections).toMatchObject({ connected: 0, registered: 0, attempts: 20 });
     expect(r.relays.sent).toBe(0);
-    expect(r.verdict.exit_code).toBe(2);
+    expect(r.verdict.exit_code).toBe(99);
   });
 
   it('a server that accepts TCP and never answers: connect.timeout', async () => {

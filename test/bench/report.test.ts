@@ -36,7 +36,7 @@ describe('the JSON report', () => {
     expect(report.relays).toMatchObject({ sent: 1003, received: 1000, lost: 3 });
     expect(report.errors).toEqual({ total: 2, by_class: { 'close.1006': 2 } });
     expect(report.thresholds.map((t) => t.ok)).toEqual([true, false]);
-    expect(report.verdict.exit_code).toBe(2);
+    expect(report.verdict.exit_code).toBe(99);
   });
 
   it('judges the generator by its event-loop delay in the open model only; by its CPU in both', () => {
