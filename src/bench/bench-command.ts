@@ -52,6 +52,8 @@ interface BenchFlags {
   serverRateLimit?: string;
   maxEventLoopP99?: string;
   threshold?: string[];
+  report?: string;
+  /** Old name of --report. */
   json?: string;
   hgrm?: string;
   html?: string;
@@ -172,7 +174,8 @@ export function benchCommand(): Command {
     .addOption(new Option('--server-rate-limit <rate[:burst]>', "the target's rate limit per connection (--spawn starts servers with it)"))
     .addOption(new Option('--max-event-loop-p99 <duration>', 'invalid run above this generator event-loop delay').argParser(parseDurationText))
     .addOption(new Option('--threshold <expr>', 'pass/fail condition, e.g. relay.p99<20ms, errors==0, lost<0.1% (repeatable; added to the scenario\'s)').argParser(collect))
-    .addOption(new Option('--json <file>', 'write the JSON report (versioned, mergeable histograms); - for stdout'))
+    .addOption(new Option('--report <file>', 'write the JSON report (versioned, mergeable histograms); - for stdout'))
+    .addOption(new Option('--json <file>', 'the same as --report (kept for old scripts)').hideHelp())
     .addOption(new Option('--hgrm <dir>', 'write a percentile distribution file (.hgrm) per operation'))
     .addOption(new Option('--html <file>', 'write a self-contained HTML report with plots'))
     .addOption(new Option('--svg <dir>', 'write each plot of the HTML report as a standalone SVG file (for documents)'))
@@ -246,6 +249,7 @@ async function runBenchCommand(scenarioArg: string | undefined, flags: BenchFlag
   else if (/^\d+$/.test(flags.threads) && Number(flags.threads) >= 1 && Number(flags.threads) <= 64) threads = Number(flags.threads);
   else throw new UsageError(`--threads must be a number from 1 to 64, or auto; got "${flags.threads}"`);
 
+  const reportPath = flags.report ?? flags.json;
   const say = (text: string) => {
     if (!flags.quiet) process.stderr.write(`${text}\n`);
   };
@@ -283,16 +287,16 @@ async function runBenchCommand(scenarioArg: string | undefined, flags: BenchFlag
     if (unreachable !== null) {
       // Nothing was measured: one line, not a report of zeros, and a tool error rather than a verdict.
       process.stderr.write(`sleap-signal: ${unreachable}\n`);
-      if (flags.json) await writeJsonReport(flags.json, report);
+      if (reportPath) await writeJsonReport(reportPath, report);
       process.exitCode = 1;
       return;
     }
     if (!flags.quiet) {
       const text = renderReport(report);
-      if (flags.json === '-') process.stderr.write(text);
+      if (reportPath === '-') process.stderr.write(text);
       else process.stdout.write(text);
     }
-    if (flags.json) await writeJsonReport(flags.json, report);
+    if (reportPath) await writeJsonReport(reportPath, report);
     if (flags.hgrm) await writeHgrmFiles(flags.hgrm, report);
     if (flags.html) await writeHtmlReport(flags.html, report);
     if (flags.svg) await writeSvgPlots(flags.svg, report);

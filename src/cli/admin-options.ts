@@ -2,12 +2,14 @@ import { Command, Option } from 'commander';
 import { AdminError, HttpAdmin, RedisAdmin, type AdminTarget } from '../admin/admin-target.js';
 import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-options.js';
 import { UsageError } from './usage-error.js';
+import { outputOptions } from './output-option.js';
 
 export interface AdminFlags {
   redis?: string;
   prefix: string;
   url?: string;
   operatorToken?: string;
+  output?: string;
   json?: boolean;
 }
 
@@ -18,7 +20,8 @@ export function withAdminTarget(command: Command): Command {
     .addOption(new Option('--prefix <prefix>', 'prefix of the Redis keys').env('REDIS_PREFIX').default(DEFAULT_REDIS_OPTIONS.prefix))
     .addOption(new Option('--url <url>', 'a server to go through instead of Redis (http://host:port, its admin port if it has one)').env('SLEAP_SIGNAL_URL'))
     .addOption(new Option('--operator-token <token>', 'the server\'s operator token (with --url)').env('OPERATOR_TOKEN'))
-    .option('--json', 'print JSON');
+    .addOption(outputOptions()[0]!)
+    .addOption(outputOptions()[1]!);
 }
 
 export async function openAdminTarget(flags: AdminFlags): Promise<AdminTarget> {

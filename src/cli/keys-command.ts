@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { wantsJson } from './output-option.js';
 import Table from 'cli-table3';
 import { parseDuration } from './option-parsers.js';
 import { withAdminTarget, withTarget, type AdminFlags } from './admin-options.js';
@@ -20,7 +21,7 @@ export function keysCommand(): Command {
       const created = await withTarget(flags, (t) =>
         t.createApiKey(flags.room, flags.name, flags.expires === undefined ? null : Math.ceil(flags.expires / 1000)),
       );
-      if (flags.json) process.stdout.write(`${JSON.stringify(created, null, 2)}\n`);
+      if (wantsJson(flags)) process.stdout.write(`${JSON.stringify(created, null, 2)}\n`);
       else {
         process.stdout.write(`${created.key}\n`);
         process.stderr.write(`key ${created.id} for room ${created.room_id}, expires ${when(created.expires_at)}; store it now, it is not shown again\n`);
@@ -30,7 +31,7 @@ export function keysCommand(): Command {
   keys.addCommand(
     withAdminTarget(new Command('list').description('list keys (never their secrets)')).action(async (flags: AdminFlags) => {
       const list = await withTarget(flags, (t) => t.listApiKeys());
-      if (flags.json) process.stdout.write(`${JSON.stringify({ keys: list }, null, 2)}\n`);
+      if (wantsJson(flags)) process.stdout.write(`${JSON.stringify({ keys: list }, null, 2)}\n`);
       else process.stdout.write(`${keyTable(list)}\n`);
     }),
   );
@@ -39,7 +40,7 @@ export function keysCommand(): Command {
       .action(async (id: string, flags: AdminFlags) => {
         const ok = await withTarget(flags, (t) => t.revokeApiKey(id));
         if (!ok) throw new Error(`API key ${id} not found`);
-        if (flags.json) process.stdout.write(`${JSON.stringify({ revoked: id })}\n`);
+        if (wantsJson(flags)) process.stdout.write(`${JSON.stringify({ revoked: id })}\n`);
         else process.stdout.write(`revoked ${id}\n`);
       }),
   );

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { serverMajorVersion, type RedisClient } from '../state/redis/redis-client.js';
 import { parseDuration, parseInteger } from '../cli/option-parsers.js';
 import { UsageError } from '../cli/usage-error.js';
+import { outputOptions, wantsJson } from '../cli/output-option.js';
 import { compileFilters } from '../protocol/filters.js';
 import { KeySpace } from '../state/redis/key-space.js';
 import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-options.js';
@@ -31,12 +32,14 @@ interface ConnectionFlags {
   redisCluster?: string[];
   prefix: string;
   timeout: number;
+  output?: string;
   json?: boolean;
 }
 
 interface WatchFlags {
+  watch?: boolean;
   /** Milliseconds between redraws, when watching. */
-  watch?: number;
+  interval: number;
 }
 
 interface RoomsFlags extends ConnectionFlags, WatchFlags {
@@ -63,7 +66,7 @@ interface Session {
   readonly styles: Styles;
 }
 
-const DEFAULT_WATCH_SECONDS = '2';
+const DEFAULT_WATCH_MS = 2000;
 /** Longest close reason a WebSocket close frame can carry. */
 const MAX_REASON_BYTES = 123;
 
@@ -83,7 +86,7 @@ function roomsCommand(): Command {
       const read = async () => {
         const listing = await s.reader.listRooms({ limit: flags.limit, includeEmpty: flags.all === true });
         const now = Date.now();
-        return flags.json ? renderJson(roomsJson(listing, now), flags.watch !== undefined) : roomsTable(listing, now, s.styles);
+        return wantsJson(flags) ? renderJson(roomsJson(listing, now), flags.watch === true) : roomsTable(listing, now, s.styles);
       };
       await show(read, flags, s);
     });
@@ -109,7 +112,7 @@ function roomCommand(): Command {
           if (room === null) throw new NotFoundError(`room "${roomId}" not found`);
           const peers: PeerView[] = room.peerList.filter(compiled.match);
           const now = Date.now();
-          return flags.json ? renderJson(roomJson(room, peers, filter, now), flags.watch !== undefined) : roomTable(room, peers, filter, now, s.styles);
+          return wantsJson(flags) ? renderJson(roomJson(room, peers, filter, now), flags.watch === true) : roomTable(room, peers, filter, now, s.styles);
         };
         await show(read, flags, s);
       });
@@ -133,7 +136,7 @@ function roomCreateCommand(): Command {
     .action(async (roomId: string | undefined, _own: unknown, command: Command) => {
       const flags = command.optsWithGlobals<AdminFlags & { expires?: number }>();
       const created = await withTarget(flags, (t) => t.createRoom(roomId ?? null, flags.expires === undefined ? null : Math.ceil(flags.expires / 1000)));
-      if (flags.json) write(`${JSON.stringify(created, null, 2)}\n`);
+      if (wantsJson(flags)) write(`${JSON.stringify(created, null, 2)}\n`);
       else write(`room ${clean(created.room_id)}, token ${created.token}, expires ${new Date(created.expires_at * 1000).toISOString().replace('.000Z', 'Z')}\n`);
     });
 }
@@ -149,12 +152,12 @@ function roomDeleteCommand(): Command {
     .action(async (roomId: string, _own: unknown, command: Command) => {
       // --redis, --prefix, --timeout and --json are the parent's options (commander gives them to `room`).
       const flags = command.optsWithGlobals<RoomFlags & KickFlags>();
-      if (flags.watch !== undefined || flags.role !== undefined || flags.tag !== undefined) {
+      if (flags.watch === true || flags.role !== undefined || flags.tag !== undefined) {
         throw new UsageError('room delete takes no --watch, --role or --tag');
       }
       await run(flags, async (s) => {
         const result = await new OperatorActions(s.redis, s.keys, s.sharded).deleteRoom(roomId, flags.reason);
-        write(flags.json ? renderJson(roomDeleteJson(result, Date.now())) : roomDeleteText(result, s.styles));
+        write(wantsJson(flags) ? renderJson(roomDeleteJson(result, Date.now())) : roomDeleteText(result, s.styles));
       });
     });
 }
@@ -168,7 +171,7 @@ function peerCommand(): Command {
         const peer = await s.reader.peer(peerId);
         if (peer === null) throw new NotFoundError(`peer "${peerId}" not found`);
         const now = Date.now();
-        write(flags.json ? renderJson(peerDetailJson(peer, now)) : peerTable(peer, now, s.styles));
+        write(wantsJson(flags) ? renderJson(peerDetailJson(peer, now)) : peerTable(peer, now, s.styles));
       });
     });
 }
@@ -183,7 +186,7 @@ function serversCommand(): Command {
       const read = async () => {
         const servers = await s.reader.listServers();
         const now = Date.now();
-        return flags.json ? renderJson(serversJson(servers, now), flags.watch !== undefined) : serversTable(servers, now, s.styles);
+        return wantsJson(flags) ? renderJson(serversJson(servers, now), flags.watch === true) : serversTable(servers, now, s.styles);
       };
       await show(read, flags, s);
     });
@@ -197,7 +200,7 @@ function statsCommand(): Command {
     await run(flags, async (s) => {
       const read = async () => {
         const stats = await s.reader.stats();
-        return flags.json ? renderJson(statsJson(stats, Date.now()), flags.watch !== undefined) : statsTable(stats, s.styles);
+        return wantsJson(flags) ? renderJson(statsJson(stats, Date.now()), flags.watch === true) : statsTable(stats, s.styles);
       };
       await show(read, flags, s);
     });
@@ -212,7 +215,7 @@ function kickCommand(): Command {
     .action(async (peerId: string, flags: KickFlags) => {
       await run(flags, async (s) => {
         const result = await new OperatorActions(s.redis, s.keys, s.sharded).kick(peerId, flags.reason);
-        write(flags.json ? renderJson(kickJson(result, Date.now())) : kickText(result, s.styles));
+        write(wantsJson(flags) ? renderJson(kickJson(result, Date.now())) : kickText(result, s.styles));
       });
     });
 }
@@ -229,15 +232,14 @@ function connection(command: Command): Command {
     )
     .addOption(new Option('--prefix <prefix>', 'prefix of every Redis key and channel (as given to serve)').env('REDIS_PREFIX').default(DEFAULT_REDIS_OPTIONS.prefix))
     .addOption(new Option('--timeout <duration>', 'give up when Redis does not accept the connection within this').argParser(parseDuration).default(3000, '3s'))
-    .option('--json', 'print JSON with stable fields (documented in the README) instead of a table');
+    .addOption(outputOptions()[0]!)
+    .addOption(outputOptions()[1]!);
 }
 
 function watchable(command: Command): Command {
-  return command.addOption(
-    new Option('--watch [seconds]', 'redraw every SECONDS until Ctrl-C; with --json, one document per line')
-      .preset(DEFAULT_WATCH_SECONDS)
-      .argParser(parseWatchInterval),
-  );
+  return command
+    .addOption(new Option('--watch', 'redraw every --interval until Ctrl-C; with -o json, one document per line'))
+    .addOption(new Option('--interval <duration>', 'time between redraws with --watch (seconds, or 500ms, 1m)').argParser(parseWatchInterval).default(DEFAULT_WATCH_MS, '2s'));
 }
 
 function reasonOption(): Option {
@@ -256,13 +258,13 @@ function parseWatchInterval(value: string): number {
 
 // ---- running a command
 
-async function run(flags: ConnectionFlags & WatchFlags, body: (s: Session) => Promise<void>): Promise<void> {
+async function run(flags: ConnectionFlags & Partial<WatchFlags>, body: (s: Session) => Promise<void>): Promise<void> {
   const cluster = flags.redisCluster;
   const url = cluster ? `redis-cluster://${cluster.join(',')}` : flags.redis;
   if (url === undefined || url === '') throw new UsageError('no Redis to read: give --redis <url> (or --redis-cluster), or set REDIS_URL');
   if (!cluster && !/^rediss?:\/\//.test(url)) throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${url}"`);
   for (const node of cluster ?? []) if (!/^[\w.-]+:\d+$/.test(node)) throw new UsageError(`--redis-cluster nodes must be host:port, got "${node}"`);
-  const redis = await connectRedis({ url, cluster, connectTimeoutMs: flags.timeout, reconnect: flags.watch !== undefined });
+  const redis = await connectRedis({ url, cluster, connectTimeoutMs: flags.timeout, reconnect: flags.watch === true });
   const keys = new KeySpace(flags.prefix);
   try {
     const sharded = cluster !== undefined && (await serverMajorVersion(redis)) >= 7;
@@ -276,8 +278,8 @@ async function run(flags: ConnectionFlags & WatchFlags, body: (s: Session) => Pr
 }
 
 /** Prints one frame, or keeps redrawing with --watch until Ctrl-C. */
-async function show(read: () => Promise<string>, flags: WatchFlags & { json?: boolean }, s: Session): Promise<void> {
-  if (flags.watch === undefined) {
+async function show(read: () => Promise<string>, flags: WatchFlags & { output?: string; json?: boolean }, s: Session): Promise<void> {
+  if (flags.watch !== true) {
     write(await read());
     return;
   }
@@ -291,7 +293,7 @@ async function show(read: () => Promise<string>, flags: WatchFlags & { json?: bo
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    await watch(frame, { intervalMs: flags.watch, out: process.stdout, err: process.stderr, json: flags.json === true, styles: s.styles, signal: stop.signal });
+    await watch(frame, { intervalMs: flags.interval, out: process.stdout, err: process.stderr, json: wantsJson(flags), styles: s.styles, signal: stop.signal });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -134,7 +134,7 @@ describe('bench --spawn 1', () => {
   it('a run that reaches no server prints one line naming the address and the cause, and exits 1', async () => {
     const closed = await freePort();
     const path = scenario('cli-unreachable', { peers: 5, rooms: 1, thresholds: [] });
-    const res = await runCli(['bench', path, '--url', `ws://127.0.0.1:${closed}`, '--json', join(dir, 'u.json')], { timeoutMs: 30_000 });
+    const res = await runCli(['bench', path, '--url', `ws://127.0.0.1:${closed}`, '--report', join(dir, 'u.json')], { timeoutMs: 30_000 });
     expect(res.code, res.stderr).toBe(1);
     expect(res.stdout).toBe('');
     expect(stripAnsi(res.stderr).trim().split('\n').at(-1)).toBe(`sleap-signal: cannot reach ws://127.0.0.1:${closed}: ECONNREFUSED`);

@@ -95,3 +95,17 @@ describe('a failed connection names its cause', () => {
     expect(keys.stderr).toContain(`cannot reach http://127.0.0.1:${closed}: fetch failed (connect ECONNREFUSED 127.0.0.1:${closed})`);
   }, 30_000);
 });
+
+describe('one output switch', () => {
+  it('-o json is --json, -o table the default, anything else bad usage', async () => {
+    const viaO = await runCli(['keys', 'list', '--url', serve.http, '-o', 'json']);
+    const viaJson = await runCli(['keys', 'list', '--url', serve.http, '--json']);
+    expect(viaO.code, viaO.stderr).toBe(0);
+    expect(JSON.parse(viaO.stdout)).toEqual(JSON.parse(viaJson.stdout));
+    const table = await runCli(['keys', 'list', '--url', serve.http, '-o', 'table']);
+    expect(() => JSON.parse(table.stdout)).toThrow();
+    const bad = await runCli(['rooms', '-o', 'yaml', '--redis', 'redis://127.0.0.1:1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/option '-o, --output <format>' argument 'yaml' is invalid/);
+  }, 30_000);
+});

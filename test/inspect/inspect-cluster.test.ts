@@ -86,7 +86,7 @@ describe.runIf(requireRedis())('operator commands on a two-instance cluster', ()
 
     const [roomsJson, roomsTable, roomJson, roomTable, peerJson, peerTable, serversJson, serversTable, statsTable] = await Promise.all([
       cli(['rooms', '--json']),
-      cli(['rooms'], { env: { FORCE_COLOR: '3' } }),
+      cli(['rooms']),
       cli(['room', lab, '--json']),
       cli(['room', lab]),
       cli(['peer', 'alice', '--json']),
@@ -109,7 +109,7 @@ describe.runIf(requireRedis())('operator commands on a two-instance cluster', ()
     expect(labEntry.expires_in_seconds).toBeLessThanOrEqual(7200);
     expect(Date.parse(labEntry.created_at)).toBeLessThanOrEqual(Date.parse(labEntry.last_used));
     expect(rooms.rooms.find((r: { room_id: string }) => r.room_id === side)).toMatchObject({ peers: 1, roles: { client: 1 }, admin: null });
-    // Piped output carries no colour, even when FORCE_COLOR asks for it.
+    // Piped output carries no colour (FORCE_COLOR would force it: test/cli/conventions.test.ts).
     expect(roomsTable.stdout).not.toMatch(/\u001b/);
     const roomLines = linesOf(roomsTable);
     expect(roomLines[0]).toMatch(/^ROOM +PEERS +ROLES +AGE +LAST USED +EXPIRES IN$/);
@@ -342,7 +342,7 @@ describe.runIf(requireRedis())('operator commands on a two-instance cluster', ()
     await registeredPeer(s1.url, { room_id: room, peer_id: 'w-1', role: 'worker' });
 
     // Piped, --json: NDJSON; SIGINT ends it with exit code 0.
-    const child = spawn(process.execPath, [BIN, 'room', room, '--watch', '0.3', '--json', '--redis', redis.url, '--prefix', prefix], {
+    const child = spawn(process.execPath, [BIN, 'room', '--watch', room, '--interval', '0.3', '-o', 'json', '--redis', redis.url, '--prefix', prefix], {
       cwd: ROOT,
       env: cliEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -377,7 +377,7 @@ describe.runIf(requireRedis())('operator commands on a two-instance cluster', ()
     // NO_COLOR keeps the redrawing and drops the colour.
     for (const noColor of [false, true]) {
       const tty = await runInTerminal(
-        `${process.execPath} ${BIN} servers --watch 0.3 --redis ${redis.url} --prefix ${prefix}`,
+        `${process.execPath} ${BIN} servers --watch --interval 0.3 --redis ${redis.url} --prefix ${prefix}`,
         noColor ? { NO_COLOR: '1' } : {},
         (drawn) => drawn.split('\u001b[H').length >= 3,
       );

@@ -90,7 +90,7 @@ describe.runIf(requireRedis())('operator commands when things are wrong', () => 
     const cases: [string[], string][] = [
       [['room', 'r', '--json', '--redis', 'redis://127.0.0.1:1'], 'redis://127.0.0.1:1'],
       // A watch fails the same way when its first frame cannot be read; a password is not printed.
-      [['servers', '--watch', '1', '--redis', 'redis://:hunter2@127.0.0.1:1'], 'redis://:***@127.0.0.1:1'],
+      [['servers', '--watch', '--interval', '1', '--redis', 'redis://:hunter2@127.0.0.1:1'], 'redis://:***@127.0.0.1:1'],
     ];
     const results = await Promise.all(cases.map(([args]) => runCli(args, { timeoutMs: 20_000 })));
     results.forEach((r, i) => {
@@ -116,7 +116,7 @@ describe.runIf(requireRedis())('operator commands when things are wrong', () => 
     const cli = inspectCli(() => redis.url, `none${process.pid}:`);
     const cases: [string[], string][] = [
       [['room', 'no-such-room'], 'room "no-such-room" not found'],
-      [['room', 'no-such-room', '--watch', '1'], 'room "no-such-room" not found'],
+      [['room', 'no-such-room', '--watch', '--interval', '1'], 'room "no-such-room" not found'],
       [['peer', 'no-such-peer'], 'peer "no-such-peer" not found'],
       [['kick', 'no-such-peer'], 'peer "no-such-peer" not found'],
       [['room', 'delete', 'no-such-room'], 'room "no-such-room" not found'],
@@ -138,8 +138,10 @@ describe.runIf(requireRedis())('operator commands when things are wrong', () => 
     const cases: { args: string[]; env?: Record<string, string>; stderr: RegExp }[] = [
       { args: ['rooms'], stderr: /no Redis to read: give --redis <url> \(or --redis-cluster\), or set REDIS_URL/ },
       { args: ['rooms', '--redis', 'http://127.0.0.1:6379'], stderr: /--redis must be a redis:\/\/ or rediss:\/\/ URL/ },
-      { args: ['rooms', '--redis', url, '--watch', 'soon'], stderr: /--watch.*soon/ },
-      { args: ['servers', '--redis', url, '--watch', '0.01'], stderr: /at least 0\.1 seconds/ },
+      { args: ['rooms', '--redis', url, '--watch', '--interval', 'soon'], stderr: /--interval.*soon/ },
+      // --watch is a plain switch: what follows it is not read as an interval.
+      { args: ['rooms', '--redis', url, '--watch', '5'], stderr: /too many arguments/ },
+      { args: ['servers', '--redis', url, '--watch', '--interval', '0.01'], stderr: /at least 0\.1 seconds/ },
       { args: ['room', '--redis', url], stderr: /missing required argument 'room_id'/ },
       { args: ['kick', '--redis', url], stderr: /missing required argument 'peer_id'/ },
       { args: ['kick', 'p', '--redis', url, '--reason', 'x'.repeat(124)], stderr: /at most 123 bytes/ },
