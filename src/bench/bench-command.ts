@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseThreshold } from './thresholds.js';
 import { unreachableLine } from './unreachable.js';
 import chalk from 'chalk';
 import { parseChoice, parseInteger, parseSize } from '../cli/option-parsers.js';
@@ -94,6 +95,16 @@ const FLAG_PATHS: [keyof BenchFlags, string, string][] = [
 
 const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
 
+/** A --threshold is checked as it is read: a bad one is the flag's fault, not the scenario file's. */
+const collectThreshold = (v: string, prev: string[] | undefined) => {
+  try {
+    parseThreshold(v);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+  return collect(v, prev);
+};
+
 function parseNumber(min: number, max = Number.MAX_VALUE) {
   return (value: string): number => {
     const n = Number(value);
@@ -173,7 +184,7 @@ export function benchCommand(): Command {
     .addOption(new Option('--seed <n>', 'random seed').argParser(parseInteger(0, 4294967295)))
     .addOption(new Option('--server-rate-limit <rate[:burst]>', "the target's rate limit per connection (--spawn starts servers with it)"))
     .addOption(new Option('--max-event-loop-p99 <duration>', 'invalid run above this generator event-loop delay').argParser(parseDurationText))
-    .addOption(new Option('--threshold <expr>', 'pass/fail condition, e.g. relay.p99<20ms, errors==0, lost<0.1% (repeatable; added to the scenario\'s)').argParser(collect))
+    .addOption(new Option('--threshold <expr>', 'pass/fail condition, e.g. relay.p99<20ms, errors==0, lost<0.1% (repeatable; added to the scenario\'s)').argParser(collectThreshold))
     .addOption(new Option('--report <file>', 'write the JSON report (versioned, mergeable histograms); - for stdout'))
     .addOption(new Option('--json <file>', 'the same as --report (kept for old scripts)').hideHelp())
     .addOption(new Option('--hgrm <dir>', 'write a percentile distribution file (.hgrm) per operation'))

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { parseApiKey } from '../auth/secrets.js';
 import { wantsJson } from './output-option.js';
 import Table from 'cli-table3';
 import { parseDuration } from './option-parsers.js';
@@ -36,8 +37,10 @@ export function keysCommand(): Command {
     }),
   );
   keys.addCommand(
-    withAdminTarget(new Command('revoke').description('revoke a key: registrations with it fail from now on').argument('<id>', 'key id (the part after slp_)'))
-      .action(async (id: string, flags: AdminFlags) => {
+    withAdminTarget(new Command('revoke').description('revoke a key: registrations with it fail from now on').argument('<id>', 'key id (the part after slp_), or the whole key'))
+      .action(async (given: string, flags: AdminFlags) => {
+        // The whole key names its id; only the id goes further (the secret is not sent anywhere).
+        const id = parseApiKey(given)?.id ?? given;
         const ok = await withTarget(flags, (t) => t.revokeApiKey(id));
         if (!ok) throw new Error(`API key ${id} not found`);
         if (wantsJson(flags)) process.stdout.write(`${JSON.stringify({ revoked: id })}\n`);

@@ -86,7 +86,10 @@ function roomsCommand(): Command {
       const read = async () => {
         const listing = await s.reader.listRooms({ limit: flags.limit, includeEmpty: flags.all === true });
         const now = Date.now();
-        return wantsJson(flags) ? renderJson(roomsJson(listing, now), flags.watch === true) : roomsTable(listing, now, s.styles);
+        if (wantsJson(flags)) return renderJson(roomsJson(listing, now), flags.watch === true);
+        // Nothing at all under this prefix often means the wrong --prefix: say so when no instance is there either.
+        const hint = listing.rooms.length === 0 && (await s.reader.listServers()).length === 0 ? flags.prefix : null;
+        return roomsTable(listing, now, s.styles, hint);
       };
       await show(read, flags, s);
     });

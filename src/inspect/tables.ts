@@ -79,8 +79,12 @@ function trimLines(text: string): string {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;
 
-export function roomsTable(listing: RoomListing, now: number, st: Styles): string {
-  if (listing.rooms.length === 0) return `${st.dim('no active rooms')}\n`;
+/** `emptyPrefix`: the prefix read, when neither a room nor a live instance was found under it. */
+export function roomsTable(listing: RoomListing, now: number, st: Styles, emptyPrefix: string | null = null): string {
+  if (listing.rooms.length === 0) {
+    const hint = emptyPrefix === null ? '' : ` (and no live instance under the prefix "${clean(emptyPrefix)}": is it the --prefix that serve uses?)`;
+    return `${st.dim(`no active rooms${hint}`)}\n`;
+  }
   const rows = listing.rooms.map((r) => [
     st.id(clean(r.roomId)),
     formatCount(r.peers),
@@ -99,13 +103,20 @@ function instanceCell(p: PeerView, st: Styles): string {
   return p.instanceStatus === 'live' ? id : `${id} (${statusText(p.instanceStatus, st)})`;
 }
 
+function expiresIn(room: RoomDetail, now: number): string {
+  if (room.expiresInMs !== null) return formatDuration(room.expiresInMs);
+  const end = room.createdRoom?.expiresAt ?? null;
+  return end === null ? 'never' : formatDuration(Math.max(0, end - now));
+}
+
 export function roomTable(room: RoomDetail, peers: readonly PeerView[], filter: RoomFilter, now: number, st: Styles): string {
   const facts = [
     `${st.head('room')} ${st.id(clean(room.roomId))}`,
     `${plural(room.peers, 'peer')}${room.peers > 0 ? ` (${formatRoles(room.roles)})` : ''}`,
     `admin ${room.admin === null ? '-' : clean(room.admin)}`,
-    `created ${formatAgo(room.createdAt, now)}`,
-    `expires in ${room.expiresInMs === null ? 'never' : formatDuration(room.expiresInMs)}`,
+    // A created room nobody has joined yet has no room keys: its record says when it began and ends.
+    `created ${formatAgo(room.createdAt ?? room.createdRoom?.createdAt ?? null, now)}`,
+    `expires in ${expiresIn(room, now)}`,
     ...(room.createdRoom === null
       ? []
       : [`created room, token expires ${room.createdRoom.expiresAt === null ? 'never' : `in ${formatDuration(room.createdRoom.expiresAt - now)}`}`]),

@@ -109,3 +109,14 @@ describe('one output switch', () => {
     expect(bad.stderr).toMatch(/option '-o, --output <format>' argument 'yaml' is invalid/);
   }, 30_000);
 });
+
+describe('keys revoke', () => {
+  it('takes the whole key as well as its id', async () => {
+    const created = await runCli(['keys', 'create', '--room', 'lab-9', '--name', 'w9', '--url', serve.http, '-o', 'json']);
+    const { key, id } = JSON.parse(created.stdout) as { key: string; id: string };
+    const revoked = await runCli(['keys', 'revoke', key, '--url', serve.http]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout.trim()).toBe(`revoked ${id}`);
+    expect(revoked.stdout).not.toContain(key);
+  }, 30_000);
+});

@@ -49,6 +49,20 @@ describe('README', () => {
     }
   });
 
+  it('closes every code fence it opens, so no prose renders as code', () => {
+    for (const [name, text] of [['README.md', README], ['docs/protocol.md', PROTOCOL]] as const) {
+      let open: number | null = null;
+      text.split('\n').forEach((line, i) => {
+        if (!line.startsWith('```')) return;
+        // An opening fence names a language or nothing; a closing one is bare.
+        if (open === null) open = i + 1;
+        else if (line.trim() === '```') open = null;
+        else throw new Error(`${name}:${i + 1}: a fence opens while the one of line ${open} is still open`);
+      });
+      expect(open, `${name}: the fence of line ${open} is never closed`).toBeNull();
+    }
+  });
+
   it('documents every command with an example (or names it under "Coming")', async () => {
     const commands = [...helpEntries((await runCli(['--help'])).stdout, 'Commands').keys()].filter((c) => c !== 'help');
     for (const name of ['serve', 'smoke', 'schema']) expect(commands).toContain(name);

@@ -328,6 +328,10 @@ describe.runIf(requireRedis())('operator commands on a two-instance cluster', ()
     expect(shownCreated).toMatchObject({ room_id: created, peers: 0, count: 0, created_room: { created_at: expect.any(String), expires_at: expect.any(String) } });
     expect(Date.parse(shownCreated.created_room.expires_at) - Date.now()).toBeGreaterThan(3_000_000);
     expect(JSON.stringify(shownCreated)).not.toMatch(/token_hash/);
+    // Nobody joined yet: the table takes when it began and ends from the room's record.
+    const createdTable = linesOf(await cli(['room', created]))[0]!;
+    expect(createdTable).toMatch(/created \d+s ago · expires in (59m|1h)/);
+    expect(createdTable).not.toMatch(/created - |expires in never/);
     expect(linesOf(await cli(['room', 'delete', created]))).toEqual([`deleted room ${created}: 0 peers removed`]);
     const c2 = redis.client();
     try {

@@ -129,7 +129,7 @@ describe.runIf(requireRedis())('operator commands when things are wrong', () => 
     });
     // An empty cluster is not an error.
     const [rooms, servers] = await Promise.all([cli(['rooms']), cli(['servers', '--json'])]);
-    expect(linesOf(rooms)).toEqual(['no active rooms']);
+    expect(linesOf(rooms)).toEqual([expect.stringMatching(/^no active rooms \(and no live instance under the prefix/)]);
     expect(jsonOf(servers)).toMatchObject({ count: 0, servers: [] });
   });
 
@@ -176,5 +176,20 @@ describe.runIf(requireRedis())('operator commands when things are wrong', () => 
     }
     const r = await runCli(['rooms', '--json'], { env: { REDIS_URL: redis.url, REDIS_PREFIX: prefix }, timeoutMs: 20_000 });
     expect(jsonOf(r).rooms).toMatchObject([{ room_id: 'env-room', peers: 1, roles: { worker: 1 } }]);
+  });
+});
+
+describe.runIf(requireRedis())('an empty listing says why it may be empty', () => {
+  const redis = new RedisProcess();
+  beforeAll(async () => {
+    ensureBuilt();
+    await redis.start();
+  }, 60_000);
+  afterAll(() => redis.stop());
+
+  it('names the prefix when neither a room nor a live instance is under it', async () => {
+    const r = await runCli(['rooms', '--redis', redis.url, '--prefix', 'nobody-here:']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('no active rooms (and no live instance under the prefix "nobody-here:": is it the --prefix that serve uses?)');
   });
 });
