@@ -43,6 +43,8 @@ export interface ServerOptions {
   readonly trustProxy: boolean;
   /** Time allowed for an HTTP request, upgrade included, to arrive complete. */
   readonly handshakeTimeoutMs: number;
+  /** How often the connections opened, closed and refused are summed up in one info line (0: never). */
+  readonly logSummaryIntervalMs: number;
   /** Bearer token required by GET /metrics; null leaves it open. */
   readonly metricsToken: string | null;
   /** Serve /metrics and the operator endpoints on this port instead of the main one (null: same port). */
@@ -73,6 +75,7 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   maxConnectionsPerIp: 0,
   trustProxy: false,
   handshakeTimeoutMs: 10_000,
+  logSummaryIntervalMs: 60_000,
   metricsToken: null,
   adminPort: null,
 });

@@ -28,6 +28,7 @@ import { Heartbeat } from './heartbeat.js';
 import { spreadCloses } from './drain.js';
 import { relayRefusal } from './handlers/relay.js';
 import { clientAddress } from './client-address.js';
+import { ConnectionSummary } from './connection-summary.js';
 
 const ADDRESS_LIMIT_WARNING_INTERVAL_MS = 60_000;
 
@@ -57,6 +58,7 @@ export class SignalingServer implements BusSink {
   /** Open connections per remote address. */
   private readonly perAddress = new Map<string, number>();
   private addressLimitWarnedAt = -Infinity;
+  private readonly summary: ConnectionSummary;
   private addressLimitRefusals = 0;
   private readonly heartbeat: Heartbeat;
   private phase: Phase = 'new';
@@ -103,6 +105,7 @@ export class SignalingServer implements BusSink {
     const adminTimeouts = { requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: Math.max(1, Math.min(1000, timeout)) };
     this.adminHttp = separateAdmin ? createServer(adminTimeouts, (req, res) => void handleHttp(http, { public: false, operator: true }, req, res)) : null;
     this.heartbeat = new Heartbeat(this.options.heartbeatIntervalMs);
+    this.summary = new ConnectionSummary(this.log, this.options.logSummaryIntervalMs, () => this.connections.size);
   }
 
   /** Listens and attaches to shared state; resolves with the bound address. */
@@ -144,7 +147,8 @@ export class SignalingServer implements BusSink {
     this.startedAt = Date.now();
     this.phase = 'running';
     this.heartbeat.start();
-    this.log.info({ event: 'listening', host: address.address, port: address.port, backend: this.state.kind }, 'listening');
+    this.announceStart(address);
+    this.summary.start();
     return address;
   }
 
@@ -201,6 +205,7 @@ export class SignalingServer implements BusSink {
   private shutdown(): Promise<void> {
     this.shutdownDone ??= (async () => {
       this.heartbeat.stop();
+      this.summary.stop();
       const open = [...this.connections.values()];
       // Closing handshakes get a moment; then sockets that did not answer are cut.
       const grace = setTimeout(() => open.forEach((c) => c.ws.terminate()), 2000);
@@ -275,7 +280,8 @@ export class SignalingServer implements BusSink {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       if (refusal !== null) {
         this.metrics.connectionsFailed.inc({ reason: refusal.metric });
-        this.log.info({ event: 'connection_refused', remote, reason: refusal.reason, code: refusal.code }, 'connection refused');
+        this.log.debug({ event: 'connection_refused', remote, reason: refusal.reason, code: refusal.code }, 'connection refused');
+        this.summary.countRefused();
         if (refusal.metric === 'address_limit') this.warnAddressLimit(remote);
         ws.close(refusal.code, refusal.reason);
         return;
@@ -306,7 +312,8 @@ export class SignalingServer implements BusSink {
     this.perAddress.set(remote, (this.perAddress.get(remote) ?? 0) + 1);
     this.metrics.connectionsTotal.inc();
     this.metrics.connectionsActive.inc();
-    this.log.info({ event: 'connection_open', connectionId: conn.id, remote, path: req.url?.split('?')[0] }, 'connection open');
+    this.log.debug({ event: 'connection_open', connectionId: conn.id, remote, path: req.url?.split('?')[0] }, 'connection open');
+    this.summary.countOpened();
     ws.on('message', (data, isBinary) => this.pipeline.receive(conn, data as Buffer, isBinary));
     ws.on('pong', () => {
       conn.alive = true;
@@ -320,12 +327,49 @@ export class SignalingServer implements BusSink {
       if (left > 0) this.perAddress.set(remote, left);
       else this.perAddress.delete(remote);
       this.metrics.connectionsActive.dec();
-      this.log.info(
+      this.log.debug(
         { event: 'connection_close', connectionId: conn.id, peerId: conn.peerId, code, reason: reason.toString(), leftReason: conn.leftReason },
         'connection closed',
       );
+      this.summary.countClosed();
       this.pipeline.closed(conn);
     });
+  }
+
+  /**
+   * The first line of every run, at any log level but silent: what this instance is and how it is
+   * set up, so that a log read later says which settings produced it.
+   */
+  private announceStart(address: AddressInfo): void {
+    const o = this.options;
+    const line = this.log.level === 'silent' ? this.log : this.log.child({}, { level: 'info' });
+    line.info(
+      {
+        event: 'listening',
+        version: o.version,
+        host: address.address,
+        port: address.port,
+        adminPort: o.adminPort,
+        backend: this.state.kind,
+        auth: o.auth,
+        rooms: o.rooms,
+        compat: o.compat,
+        limits: {
+          maxConnections: o.maxConnections,
+          maxConnectionsPerIp: o.maxConnectionsPerIp,
+          maxPayloadBytes: o.limits.maxPayloadBytes,
+          maxPeersPerRoom: o.limits.maxPeersPerRoom,
+          rate: `${o.limits.ratePerSecond}:${o.limits.rateBurst}`,
+          byteRate: `${o.byteRate.perSecond}:${o.byteRate.burst}`,
+          unregisteredMaxFrameBytes: o.unregisteredMaxFrameBytes,
+          sendBufferLimitBytes: o.sendBufferLimitBytes,
+          heartbeatIntervalMs: o.heartbeatIntervalMs,
+          drainTimeoutMs: o.drainTimeoutMs,
+        },
+        trustProxy: o.trustProxy,
+      },
+      `sleap-signal ${o.version} listening on ${address.address}:${address.port} (${this.state.kind} backend, auth ${o.auth}, rooms ${o.rooms}, compat ${o.compat})`,
+    );
   }
 
   /**

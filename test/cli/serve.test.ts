@@ -33,7 +33,7 @@ describe('serve as a process', () => {
     const serve = await startServe(['--port', '0', ...LOOPBACK]);
     expect(serve.port).toBeGreaterThan(0);
     const listening = await serve.waitForLog((l) => l.event === 'listening');
-    expect(listening).toMatchObject({ msg: 'listening', host: '127.0.0.1', backend: 'memory', service: 'sleap-signal' });
+    expect(listening).toMatchObject({ event: 'listening', msg: expect.stringMatching(/^sleap-signal \S+ listening on 127\.0\.0\.1:\d+ /), host: '127.0.0.1', backend: 'memory', service: 'sleap-signal' });
 
     // Something happens, so there is more than one line to look at.
     const client = await WsClient.open(`${serve.url}/`);

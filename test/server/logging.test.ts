@@ -51,7 +51,7 @@ async function settle(server: SignalingServer, n: number): Promise<void> {
 describe('logs', () => {
   it('one JSON line per event, and no payload or credential in any line', async () => {
     const { stream, lines } = collector();
-    const logger = pino({ level: 'info' }, stream);
+    const logger = pino({ level: 'debug' }, stream);
     const server = await startServer({}, { logger });
     const room = freshRoom('logs');
 
