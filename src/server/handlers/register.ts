@@ -69,25 +69,25 @@ export async function handleRegister(ctx: ServerContext, conn: Connection, msg: 
       ownershipTtlMs: ctx.options.ownershipTtlMs,
       maxPeersPerRoom: limits.maxPeersPerRoom,
     });
-  } catch (err) {
-    registrationEnded(null);
-    throw err;
+    if (outcome.ok) {
+      ctx.local.bind(conn, outcome.record);
+      if (outcome.prior && outcome.prior.connectionId !== conn.id) displace(ctx, outcome.prior);
+      if (outcome.adminConflict !== null) {
+        conn.send(JSON.stringify({ type: 'admin_conflict', room_id: roomId, current_admin: outcome.adminConflict }));
+      }
+      conn.send(registeredFrame(ctx, msg, outcome));
+    }
+  } finally {
+    // Held relays go to whichever connection holds the id here now (after its `registered`), or are
+    // answered: also when the registration failed or a step above threw.
+    registrationEnded(ctx.local.get(wanted.peerId) ?? null);
   }
   if (!outcome.ok) {
-    registrationEnded(null);
     return outcome.code === 'ROOM_FULL'
       ? protocolError('ROOM_FULL', `room ${roomId} is at its limit of ${limits.maxPeersPerRoom} peers`)
       : protocolError('PEER_ID_TAKEN', `peer id ${wanted.peerId} is held by another connection`);
   }
   const { record, prior, vacated } = outcome;
-  ctx.local.bind(conn, record);
-  if (prior && prior.connectionId !== conn.id) displace(ctx, prior);
-
-  if (outcome.adminConflict !== null) {
-    conn.send(JSON.stringify({ type: 'admin_conflict', room_id: roomId, current_admin: outcome.adminConflict }));
-  }
-  conn.send(registeredFrame(ctx, msg, outcome));
-  registrationEnded(conn);
   ctx.log.info(
     { event: 'registered', peerId: record.peerId, roomId, role: record.role, connectionId: conn.id, takeover: prior !== null && prior.connectionId !== conn.id },
     'peer registered',
