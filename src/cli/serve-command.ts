@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { DEFAULT_LIMITS } from '../protocol/limits.js';
 import { createLogger, type LogFormat } from '../server/logger.js';
@@ -11,6 +11,8 @@ import { createStateBackend } from '../state/create-backend.js';
 import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-options.js';
 import type { AuthMode } from '../auth/authenticator.js';
 import type { JwtConfig } from '../auth/jwt-verifier.js';
+import { parseIceServers, parseTurnUrls, type IceServer, type Parsed } from '../server/ice-servers.js';
+import type { TurnConfig } from '../server/turn-credentials.js';
 
 interface ServeFlags {
   port: number;
@@ -43,6 +45,10 @@ interface ServeFlags {
   rooms: 'open' | 'token';
   roomExpires: number;
   allowedOrigins?: string[];
+  iceServers?: string;
+  turnSecret?: string;
+  turnUrls?: string[];
+  turnTtl: number;
   maxConnectionsPerIp: number;
   trustProxy?: boolean;
   handshakeTimeout: number;
@@ -112,6 +118,10 @@ export function serveCommand(): Command {
     .addOption(new Option('--rooms <mode>', 'open: any room id; token: rooms are created first and joined with their token').env('ROOMS').argParser(parseChoice(['open', 'token'] as const)).default(d.rooms))
     .addOption(new Option('--room-expires <duration>', 'lifetime of a created room when the request names none').env('ROOM_EXPIRES').argParser(parseDuration).default(d.roomExpiresMs, '24h'))
     .addOption(new Option('--allowed-origins <list>', 'comma-separated browser origins allowed to connect (clients without Origin always are)').env('ALLOWED_ORIGINS').argParser((v: string) => v.split(',').map((o) => o.trim()).filter(Boolean)))
+    .addOption(new Option('--ice-servers <json>', 'JSON list of RTCIceServer objects (urls, username, credential) handed to every peer in registered').env('ICE_SERVERS'))
+    .addOption(new Option('--turn-secret <secret>', 'TURN REST secret shared with the TURN server (coturn --static-auth-secret): each peer gets a credential minted for it').env('TURN_SECRET'))
+    .addOption(new Option('--turn-urls <list>', 'comma-separated turn:/turns: URLs handed with the minted credentials (with --turn-secret)').env('TURN_URLS').argParser(orUsage(parseTurnUrls)))
+    .addOption(new Option('--turn-ttl <duration>', 'lifetime of a minted TURN credential').env('TURN_TTL').argParser(parseDuration).default(DEFAULT_TURN_TTL_MS, '24h'))
     .addOption(new Option('--max-connections-per-ip <n>', 'open connections per remote address, 0 for no limit (close 1013 above)').env('MAX_CONNECTIONS_PER_IP').argParser(parseInteger(0)).default(d.maxConnectionsPerIp))
     .addOption(new Option('--trust-proxy', 'behind a reverse proxy: count connections per address from X-Forwarded-For').env('TRUST_PROXY'))
     .addOption(new Option('--handshake-timeout <duration>', 'time for an HTTP request or upgrade to arrive complete').env('HANDSHAKE_TIMEOUT').argParser(parseDuration).default(d.handshakeTimeoutMs, '10s'))
@@ -129,6 +139,8 @@ async function runServe(flags: ServeFlags): Promise<void> {
     throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${flags.redis}"`);
   }
   const jwt = jwtConfig(flags);
+  const iceServers = iceServersConfig(flags);
+  const turn = turnConfig(flags);
   const logger = createLogger(flags.logLevel, flags.logFormat);
   if (flags.redis !== undefined && flags.redisCluster !== undefined) throw new UsageError('give --redis or --redis-cluster, not both');
   for (const node of flags.redisCluster ?? []) {
@@ -158,6 +170,8 @@ async function runServe(flags: ServeFlags): Promise<void> {
       rooms: flags.rooms,
       roomExpiresMs: flags.roomExpires,
       allowedOrigins: flags.allowedOrigins ?? null,
+      iceServers,
+      turn,
       maxConnectionsPerIp: flags.maxConnectionsPerIp,
       byteRate: flags.byteRateLimit,
       unregisteredMaxFrameBytes: flags.unregisteredMaxFrame,
@@ -221,6 +235,39 @@ function jwtConfig(flags: ServeFlags): JwtConfig | null {
     clockSkewSeconds: Math.round(flags.jwtClockSkew / 1000),
     jwksCooldownMs: 30_000,
   };
+}
+
+const DEFAULT_TURN_TTL_MS = 24 * 3_600_000;
+
+/** An option parser from a parse function returning errors as values (commander reports them, exit 2). */
+function orUsage<T>(parse: (text: string) => Parsed<T>): (text: string) => T {
+  return (text) => {
+    const parsed = parse(text);
+    if (!parsed.ok) throw new InvalidArgumentError(parsed.message);
+    return parsed.value;
+  };
+}
+
+/**
+ * --ice-servers, parsed here rather than by commander, whose message would quote the value (and
+ * the TURN passwords in it).
+ */
+function iceServersConfig(flags: ServeFlags): IceServer[] {
+  if (flags.iceServers === undefined) return [];
+  const parsed = parseIceServers(flags.iceServers);
+  if (!parsed.ok) throw new UsageError(`--ice-servers (or ICE_SERVERS): ${parsed.message}`);
+  return parsed.value;
+}
+
+/** The TURN settings, checked: the secret and the URLs come together. */
+function turnConfig(flags: ServeFlags): TurnConfig | null {
+  if (flags.turnSecret === undefined && flags.turnUrls === undefined) return null;
+  if (flags.turnSecret === '') throw new UsageError('--turn-secret is empty');
+  if (flags.turnSecret === undefined) throw new UsageError('--turn-urls needs --turn-secret (or TURN_SECRET)');
+  if (flags.turnUrls === undefined) throw new UsageError('--turn-secret needs --turn-urls (or TURN_URLS)');
+  const ttlSeconds = Math.floor(flags.turnTtl / 1000);
+  if (ttlSeconds < 1) throw new UsageError('--turn-ttl must be at least 1s');
+  return { secret: flags.turnSecret, urls: flags.turnUrls, ttlSeconds };
 }
 
 function isLoopback(host: string): boolean {

@@ -3,6 +3,7 @@ import { DEFAULT_LIMITS, type Limits } from '../protocol/limits.js';
 import type { StateBackend } from '../state/state-backend.js';
 import type { AuthMode } from '../auth/authenticator.js';
 import type { JwtConfig } from '../auth/jwt-verifier.js';
+import type { TurnConfig } from './turn-credentials.js';
 
 export type CompatMode = 'none' | 'sleap-rtc';
 
@@ -25,6 +26,8 @@ export interface ServerOptions {
   /** Operator token for the operator HTTP endpoints; null leaves them open when auth is off. */
   readonly operatorToken: string | null;
   readonly iceServers: readonly unknown[];
+  /** Shared TURN secret and URLs: each registration gets a credential minted for it (null: none). */
+  readonly turn: TurnConfig | null;
   readonly version: string;
   /** none: credentials ignored; keys: API keys; jwt: JWTs and API keys. */
   readonly auth: AuthMode;
@@ -64,6 +67,7 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   drainTimeoutMs: 10_000,
   operatorToken: null,
   iceServers: [],
+  turn: null,
   version: '0.0.0',
   auth: 'none',
   jwt: null,

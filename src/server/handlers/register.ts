@@ -8,6 +8,7 @@ import type { Connection } from '../connection.js';
 import { announceJoined, announceLeft, announceUpdated } from '../presence.js';
 import type { HandlerResult, ServerContext } from '../server-context.js';
 import { matchesHash } from '../../auth/secrets.js';
+import { iceServersFor } from '../ice-servers.js';
 
 export function newPeerId(ctx: ServerContext): string {
   return `peer-${ctx.random.secret(9)}`;
@@ -130,6 +131,7 @@ function displace(ctx: ServerContext, prior: PeerRecord): void {
  */
 function registeredFrame(ctx: ServerContext, msg: RegisterMessage, outcome: Extract<RegisterOutcome, { ok: true }>) {
   const { record, roomPeers } = outcome;
+  const iceServers = iceServersFor(ctx.options, record.peerId, Date.now());
   const base = JSON.stringify({
     type: ctx.options.compat === 'sleap-rtc' ? 'registered_auth' : 'registered',
     peer_id: record.peerId,
@@ -139,8 +141,8 @@ function registeredFrame(ctx: ServerContext, msg: RegisterMessage, outcome: Extr
     session_token: record.sessionToken,
     admin_peer_id: outcome.adminPeerId,
     peer_list: roomPeers.map((p) => p.peerId),
-    ice_servers: ctx.options.iceServers,
-    mesh_ice_servers: ctx.options.iceServers,
+    ice_servers: iceServers,
+    mesh_ice_servers: iceServers,
     server_id: ctx.serverId,
   });
   const metadata = roomPeers.map((p) => `${JSON.stringify(p.peerId)}:${metadataJson(ctx, p)}`).join(',');
