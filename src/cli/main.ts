@@ -6,6 +6,8 @@ import { errorText } from '../net/error-text.js';
 
 type CommandLoader = () => Promise<Command[]>;
 
+const ENV_PREFIX = 'SLEAP_SIGNAL_';
+
 /**
  * Each command's module is imported only when that command runs: an operator command must not pay
  * for loading the server, the bench and their dependencies. `--help` (no command) loads them all.
@@ -45,12 +47,18 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   return program;
 }
 
-/** An empty environment variable (`PORT=`) means unset, as for most tools, not an empty value. */
-function dropEmptyEnv(program: Command): void {
+/**
+ * Every option's environment variable may also be given prefixed `SLEAP_SIGNAL_` (`SLEAP_SIGNAL_PORT`),
+ * which wins over the plain name; an empty variable (`PORT=`) means unset, as for most tools.
+ */
+function prepareEnv(program: Command): void {
   const visit = (command: Command) => {
     for (const option of command.options) {
       const name = (option as { envVar?: string }).envVar;
-      if (name !== undefined && process.env[name] === '') delete process.env[name];
+      if (name === undefined) continue;
+      const prefixed = process.env[`${ENV_PREFIX}${name}`];
+      if (prefixed !== undefined && prefixed !== '') process.env[name] = prefixed;
+      if (process.env[name] === '') delete process.env[name];
     }
     command.commands.forEach(visit);
   };
@@ -76,7 +84,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   quietOnClosedPipe();
   try {
     const program = await buildProgram(argv);
-    dropEmptyEnv(program);
+    prepareEnv(program);
     await program.parseAsync(argv as string[]);
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -7,6 +7,7 @@ import { SignalingServer } from '../server/signaling-server.js';
 import { VERSION } from '../version.js';
 import { parseByteRate, parseChoice, parseDuration, parseInteger, parseRateLimit, parseSize } from './option-parsers.js';
 import { UsageError } from './usage-error.js';
+import { applyConfig, configSchema, readConfigFile, resolvedConfig } from './config-file.js';
 import { createStateBackend } from '../state/create-backend.js';
 import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-options.js';
 import type { AuthMode } from '../auth/authenticator.js';
@@ -129,8 +130,21 @@ export function serveCommand(): Command {
     .addOption(new Option('--admin-port <port>', 'serve /metrics and the operator endpoints on this port only').env('ADMIN_PORT').argParser(parseInteger(0, 65535)))
     .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').argParser(parseChoice(LOG_LEVELS)).default('info'))
     .addOption(new Option('--log-format <format>', 'json lines, or pretty for a terminal').env('LOG_FORMAT').argParser(parseChoice(['json', 'pretty'] as const)).default('json'))
-    .action(async (flags: ServeFlags) => {
-      await runServe(flags);
+    .addOption(new Option('--config <file>', 'read settings from a JSON or YAML file (keys: these flags without dashes; a flag or env var wins)').env('CONFIG_FILE'))
+    .addOption(new Option('--print-config', 'print the resolved settings (secrets redacted) and where each came from, then exit'))
+    .addOption(new Option('--print-config-schema', 'print the JSON Schema of a --config file, then exit').hideHelp())
+    .action(async (_flags: ServeFlags, command: Command) => {
+      if (command.getOptionValue('printConfigSchema') === true) {
+        process.stdout.write(`${JSON.stringify(configSchema(command), null, 2)}\n`);
+        return;
+      }
+      const path = command.getOptionValue('config') as string | undefined;
+      if (path !== undefined) applyConfig(command, path, readConfigFile(path));
+      if (command.getOptionValue('printConfig') === true) {
+        process.stdout.write(`${JSON.stringify(resolvedConfig(command), null, 2)}\n`);
+        return;
+      }
+      await runServe(command.opts<ServeFlags>());
     });
 }
 

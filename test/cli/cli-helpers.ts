@@ -14,7 +14,7 @@ export const BIN = join(ROOT, 'bin', 'sleap-signal.js');
 const MAIN_JS = join(ROOT, 'dist', 'cli', 'main.js');
 
 /** Every serve option, its env var, and the default `serve --help` must show (none: no default). */
-export const SERVE_OPTIONS: readonly { flag: string; env: string; defaultShown: string | null }[] = [
+export const SERVE_OPTIONS: readonly { flag: string; env: string | null; defaultShown: string | null }[] = [
   { flag: '--port', env: 'PORT', defaultShown: '8080' },
   { flag: '--host', env: 'HOST', defaultShown: '"0.0.0.0"' },
   { flag: '--redis', env: 'REDIS_URL', defaultShown: null },
@@ -56,10 +56,12 @@ export const SERVE_OPTIONS: readonly { flag: string; env: string; defaultShown: 
   { flag: '--admin-port', env: 'ADMIN_PORT', defaultShown: null },
   { flag: '--log-level', env: 'LOG_LEVEL', defaultShown: '"info"' },
   { flag: '--log-format', env: 'LOG_FORMAT', defaultShown: '"json"' },
+  { flag: '--config', env: 'CONFIG_FILE', defaultShown: null },
+  { flag: '--print-config', env: null, defaultShown: null },
 ];
 
 /** Env vars the CLI reads; removed from the children's environment so the host cannot leak config in. */
-const CLI_ENV_VARS = [...SERVE_OPTIONS.map((o) => o.env), 'SMOKE_URL'];
+const CLI_ENV_VARS = [...SERVE_OPTIONS.flatMap((o) => (o.env === null ? [] : [o.env, `SLEAP_SIGNAL_${o.env}`])), 'SMOKE_URL'];
 
 /**
  * Builds dist/ once if it is missing (`npm test` builds before running vitest, so normally this

@@ -41,8 +41,8 @@ describe('README', () => {
     expect([...documented.keys()].sort(), 'README configuration table vs serve --help').toEqual(shown.sort());
     for (const { flag, env, defaultShown } of SERVE_OPTIONS) {
       const row = documented.get(flag)!;
-      expect(uncode(row[1]!), `${flag} env var in README`).toBe(env);
-      expect(help.get(flag), `${flag} env var in serve --help`).toContain(`env: ${env})`);
+      expect(uncode(row[1]!), `${flag} env var in README`).toBe(env ?? 'none');
+      if (env !== null) expect(help.get(flag), `${flag} env var in serve --help`).toContain(`env: ${env})`);
       const readmeDefault = uncode(row[2]!);
       if (defaultShown === null) expect(readmeDefault, `${flag} default in README`).toBe('none');
       else expect(readmeDefault, `${flag} default in README`).toBe(unquote(defaultShown));
