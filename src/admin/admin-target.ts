@@ -32,6 +32,46 @@ export class AdminError extends Error {
   }
 }
 
+/** A reply of a server's HTTP endpoints: its status and JSON body ({} when it has none). */
+export interface OperatorReply {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+/**
+ * One request to a server's operator endpoints, with the operator token. A server out of reach, a
+ * refused token (401, 403) and any error status other than 404 (which the caller reads) become an
+ * AdminError that says what to do.
+ */
+export async function operatorRequest(
+  baseUrl: string,
+  token: string | null,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<OperatorReply> {
+  const url = new URL(path, baseUrl.replace(/^ws/, 'http'));
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(5000),
+    });
+  } catch (err) {
+    throw new AdminError(`cannot reach ${url.origin}: ${errorText(err)}`);
+  }
+  const parsed = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  const what = `${method} ${url.pathname}`;
+  if (res.status === 401) {
+    throw new AdminError(token ? `${what}: the server refused the operator token (check --operator-token)` : `${what}: not allowed (give --operator-token)`);
+  }
+  if (res.status === 403) throw new AdminError(`${what}: forbidden: ${String(parsed.error ?? 'the operator token is required')}`);
+  if (res.status >= 400 && res.status !== 404) throw new AdminError(`${what}: HTTP ${res.status} ${String(parsed.error ?? '')}`.trimEnd());
+  return { status: res.status, body: parsed };
+}
+
 /** Through a running server: POST /admin/keys, GET /admin/keys, POST /admin/keys/revoke, POST /create-room. */
 export class HttpAdmin implements AdminTarget {
   constructor(
@@ -39,23 +79,8 @@ export class HttpAdmin implements AdminTarget {
     private readonly token: string | null,
   ) {}
 
-  private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-    const url = new URL(path, this.baseUrl.replace(/^ws/, 'http'));
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method,
-        headers: { 'content-type': 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(5000),
-      });
-    } catch (err) {
-      throw new AdminError(`cannot reach ${url.origin}: ${errorText(err)}`);
-    }
-    const parsed = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-    if (res.status === 401) throw new AdminError(`${url.pathname}: not allowed (give --operator-token)`);
-    if (res.status >= 400 && res.status !== 404) throw new AdminError(`${url.pathname}: HTTP ${res.status} ${String(parsed.error ?? '')}`);
-    return { status: res.status, body: parsed };
+  private call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<OperatorReply> {
+    return operatorRequest(this.baseUrl, this.token, method, path, body);
   }
 
   async createApiKey(roomId: string, name: string, expiresIn: number | null) {

@@ -18,17 +18,31 @@ export function withAdminTarget(command: Command): Command {
   return command
     .addOption(new Option('--redis <url>', 'the Redis that serve --redis instances share').env('REDIS_URL'))
     .addOption(new Option('--prefix <prefix>', 'prefix of the Redis keys').env('REDIS_PREFIX').default(DEFAULT_REDIS_OPTIONS.prefix))
-    .addOption(new Option('--url <url>', 'a server to go through instead of Redis (http://host:port, its admin port if it has one)').env('SLEAP_SIGNAL_URL'))
-    .addOption(new Option('--operator-token <token>', 'the server\'s operator token (with --url)').env('OPERATOR_TOKEN'))
+    .addOption(serverUrlOptions()[0]!)
+    .addOption(serverUrlOptions()[1]!)
     .addOption(outputOptions()[0]!)
     .addOption(outputOptions()[1]!);
 }
 
+/**
+ * `--url` (env SLEAP_SIGNAL_URL) and `--operator-token` (env OPERATOR_TOKEN): go through a running
+ * server's operator endpoints. Where a command also takes `--redis`, `--url` wins when both are set.
+ */
+export function serverUrlOptions(): [Option, Option] {
+  return [
+    new Option('--url <url>', 'a server to go through instead of Redis (http://host:port, its admin port if it has one; wins over --redis)').env('SLEAP_SIGNAL_URL'),
+    new Option('--operator-token <token>', 'the server\'s operator token (with --url)').env('OPERATOR_TOKEN'),
+  ];
+}
+
+/** A --url as given, once it is an http(s):// (or ws(s)://) URL. */
+export function checkServerUrl(url: string): string {
+  if (!/^(https?|wss?):\/\//.test(url)) throw new UsageError(`--url must be http(s)://host:port, got "${url}"`);
+  return url;
+}
+
 export async function openAdminTarget(flags: AdminFlags): Promise<AdminTarget> {
-  if (flags.url !== undefined) {
-    if (!/^(https?|wss?):\/\//.test(flags.url)) throw new UsageError(`--url must be http(s)://host:port, got "${flags.url}"`);
-    return new HttpAdmin(flags.url, flags.operatorToken ?? null);
-  }
+  if (flags.url !== undefined) return new HttpAdmin(checkServerUrl(flags.url), flags.operatorToken ?? null);
   if (flags.redis !== undefined) {
     if (!/^rediss?:\/\//.test(flags.redis)) throw new UsageError(`--redis must be a redis:// URL, got "${flags.redis}"`);
     return RedisAdmin.open(flags.redis, flags.prefix);

@@ -1,113 +1,34 @@
 import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from '../state/redis/redis-client.js';
 import { pipelineOf } from './spread-pipeline.js';
-import { isPlainObject, type JsonObject, type JsonValue } from '../protocol/json-value.js';
+import { isPlainObject, type JsonValue } from '../protocol/json-value.js';
 import type { KeySpace } from '../state/redis/key-space.js';
-import { serverOfConnection } from '../state/state-backend.js';
-import { discoveryOrder, type PeerRecord } from '../state/state-backend.js';
+import { discoveryOrder, serverOfConnection, type PeerRecord } from '../state/state-backend.js';
+import {
+  clusterStats,
+  liveness,
+  peerView,
+  roomSummary,
+  serverOrder,
+  type ClusterStats,
+  type ClusterView,
+  type ListRoomsOptions,
+  type PeerDetail,
+  type RoomDetail,
+  type RoomListing,
+  type RoomSummary,
+  type ServerView,
+} from './views.js';
+
+export { liveness };
+export type { ClusterStats, InstanceStatus, ListRoomsOptions, PeerDetail, PeerView, RoomDetail, RoomListing, RoomSummary, ServerView } from './views.js';
 
 /**
- * Reads what `serve --redis` keeps in Redis, for the operator commands. Only the indexes are
+ * Reads what `serve --redis` keeps in Redis, for the operator commands (and for a server's
+ * operator endpoints, on the server's own connection). Only the indexes are
  * walked (the rooms ZSET, the servers ZSET), never KEYS or SCAN; every per-room or per-server
  * read is pipelined, so the number of round trips does not grow with the number of rooms.
  */
-
-/** `live`: heartbeat on time. `late`: two heartbeats missed, not yet reapable. `dead`: heartbeat lapsed, waiting to be reaped. */
-export type InstanceStatus = 'live' | 'late' | 'dead';
-
-export interface RoomSummary {
-  readonly roomId: string;
-  readonly peers: number;
-  /** Peers by role, largest group first. */
-  readonly roles: Readonly<Record<string, number>>;
-  readonly admin: string | null;
-  /** Unix ms; null when the room's meta record is gone. */
-  readonly createdAt: number | null;
-  /** Unix ms of the last join or leave (the index score when the meta record is gone). */
-  readonly lastUsed: number | null;
-  /** Time left before the room's records expire, null when they do not expire. */
-  readonly expiresInMs: number | null;
-}
-
-export interface RoomListing {
-  /** Rooms in the index (some may be empty or expired). */
-  readonly indexed: number;
-  /** Rooms listed, most recently used first. */
-  readonly rooms: readonly RoomSummary[];
-  /** Whether `limit` cut the list short. */
-  readonly truncated: boolean;
-}
-
-export interface PeerView {
-  readonly peerId: string;
-  readonly roomId: string;
-  readonly role: string;
-  readonly metadata: JsonObject;
-  readonly tags: readonly string[];
-  readonly properties: Readonly<JsonObject>;
-  /** Unix seconds, with a fraction. */
-  readonly connectedAt: number;
-  /** The instance holding the connection (from the room's routing table). */
-  readonly serverId: string;
-  readonly connectionId: string;
-  readonly instanceStatus: InstanceStatus;
-  readonly presence: boolean;
-  readonly admin: boolean;
-  readonly subject: string | null;
-}
-
-export interface RoomDetail extends RoomSummary {
-  /** Every peer of the room, in discovery order. */
-  readonly peerList: readonly PeerView[];
-  /** Set when the room was created ahead of use (`--rooms token`): its token record's times (Unix ms). */
-  readonly createdRoom: { readonly createdAt: number | null; readonly expiresAt: number | null } | null;
-}
-
-export interface PeerDetail extends PeerView {
-  readonly instance: ServerView;
-}
-
-export interface ServerView {
-  readonly serverId: string;
-  readonly status: InstanceStatus;
-  readonly host: string | null;
-  readonly port: number | null;
-  readonly version: string | null;
-  /** Unix ms. */
-  readonly startedAt: number | null;
-  /** Unix ms of the last heartbeat. */
-  readonly heartbeatAt: number | null;
-  readonly connections: number | null;
-  /** Peers registered on it, as its last heartbeat reported. */
-  readonly peers: number | null;
-  /** Peer ids in its set in Redis (what the reaper would remove). */
-  readonly heldPeers: number;
-  readonly relayedTotal: number | null;
-  /** Messages relayed per second over its last heartbeat interval. */
-  readonly relayRate: number | null;
-}
-
-export interface ClusterStats {
-  readonly instances: { readonly live: number; readonly late: number; readonly dead: number };
-  /** Open connections on live and late instances. */
-  readonly connections: number;
-  /** Rooms with at least one peer. */
-  readonly rooms: number;
-  /** Registered peers, over all rooms. */
-  readonly peers: number;
-  readonly largestRoom: { readonly roomId: string; readonly peers: number } | null;
-  /** Messages relayed per second, summed over live and late instances. */
-  readonly relayRate: number;
-  /** Messages relayed since they started, summed over live and late instances. */
-  readonly relayedTotal: number;
-}
-
-export interface ListRoomsOptions {
-  /** At most this many rooms (the most recently used). */
-  readonly limit?: number;
-  /** Also list rooms with no peer whose records have not expired yet. */
-  readonly includeEmpty?: boolean;
-}
 
 /** Rooms read per pipeline (three commands each, one of them all the room's records). */
 const ROOM_CHUNK = 500;
@@ -116,7 +37,7 @@ const SIZE_CHUNK = 2_000;
 /** Pipelines sent before waiting for their replies: Redis answers one while another is decoded. */
 const CHUNKS_IN_FLIGHT = 4;
 
-export class ClusterReader {
+export class ClusterReader implements ClusterView {
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: KeySpace,
@@ -224,16 +145,12 @@ export class ClusterReader {
   /** Every instance in the index: live ones first, then late, then dead; by id within each. */
   async listServers(): Promise<ServerView[]> {
     const ids = await this.redis.zrange(this.keys.servers, 0, -1);
-    const views = [...(await this.servers(ids)).values()];
-    const rank: Record<InstanceStatus, number> = { live: 0, late: 1, dead: 2 };
-    return views.sort((a, b) => rank[a.status] - rank[b.status] || (a.serverId < b.serverId ? -1 : a.serverId > b.serverId ? 1 : 0));
+    return [...(await this.servers(ids)).values()].sort(serverOrder);
   }
 
   async stats(): Promise<ClusterStats> {
     const [servers, index] = await Promise.all([this.listServers(), this.redis.zrevrange(this.keys.rooms, 0, -1)]);
-    let rooms = 0;
-    let peers = 0;
-    let largestRoom: ClusterStats['largestRoom'] = null;
+    const sizes: [string, number][] = [];
     const chunks: string[][] = [];
     for (let start = 0; start < index.length; start += SIZE_CHUNK) chunks.push(index.slice(start, start + SIZE_CHUNK));
     for (let c = 0; c < chunks.length; c += CHUNKS_IN_FLIGHT) {
@@ -245,27 +162,9 @@ export class ClusterReader {
           return exec(pipeline) as Promise<number[]>;
         }),
       );
-      batch.forEach((chunk, b) =>
-        replies[b]!.forEach((n, i) => {
-          if (n <= 0) return;
-          rooms++;
-          peers += n;
-          if (largestRoom === null || n > largestRoom.peers) largestRoom = { roomId: chunk[i]!, peers: n };
-        }),
-      );
+      batch.forEach((chunk, b) => replies[b]!.forEach((n, i) => sizes.push([chunk[i]!, n])));
     }
-    const instances = { live: 0, late: 0, dead: 0 };
-    let connections = 0;
-    let relayRate = 0;
-    let relayedTotal = 0;
-    for (const s of servers) {
-      instances[s.status]++;
-      if (s.status === 'dead') continue;
-      connections += s.connections ?? 0;
-      relayRate += s.relayRate ?? 0;
-      relayedTotal += s.relayedTotal ?? 0;
-    }
-    return { instances, connections, rooms, peers, largestRoom, relayRate: Math.round(relayRate * 10) / 10, relayedTotal };
+    return clusterStats(servers, sizes);
   }
 
   /** Views of the given instances, in one pipeline. */
@@ -310,55 +209,17 @@ export class ClusterReader {
   }
 }
 
-/**
- * An instance beats every reapAfter/3 and sets its key to expire after reapAfter; from the
- * heartbeat's age and the key's time to live the reapAfter it runs with is known. Two missed
- * beats make it `late`; the key expiring makes it `dead` (handled by the caller).
- */
-export function liveness(heartbeatAt: number | null, pttl: number, now: number): InstanceStatus {
-  if (heartbeatAt === null) return 'live';
-  if (pttl <= 0) return pttl === -2 ? 'dead' : 'live';
-  const age = Math.max(0, now - heartbeatAt);
-  const interval = Math.max(50, (age + pttl) / 3);
-  return age > 2 * interval + 500 ? 'late' : 'live';
-}
-
+/** A room's summary from its records, its meta fields (created_at, last_used, admin), its TTL and its index score. */
 function summary(roomId: string, records: readonly PeerRecord[], meta: (string | null)[], pttl: number, score: number): RoomSummary {
-  const roles = new Map<string, number>();
-  for (const r of records) roles.set(r.role, (roles.get(r.role) ?? 0) + 1);
-  const sorted = [...roles].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const [createdAt, lastUsed, admin] = meta;
-  return {
+  return roomSummary({
     roomId,
-    peers: records.length,
-    roles: Object.fromEntries(sorted),
+    records,
     admin: admin || null,
     createdAt: num(createdAt),
     lastUsed: num(lastUsed) ?? (Number.isFinite(score) ? score : null),
     expiresInMs: pttl >= 0 ? pttl : null,
-  };
-}
-
-function peerView(record: PeerRecord, route: string | undefined, admin: string | null, status: InstanceStatus): PeerView {
-  const metadata: JsonObject = isPlainObject(record.metadata) ? record.metadata : {};
-  const tags = Array.isArray(metadata.tags) ? metadata.tags.filter((t): t is string => typeof t === 'string') : [];
-  const properties: JsonObject = isPlainObject(metadata.properties) ? metadata.properties : {};
-  const connectionId = route ?? record.connectionId;
-  return {
-    peerId: record.peerId,
-    roomId: record.roomId,
-    role: record.role,
-    metadata,
-    tags,
-    properties,
-    connectedAt: record.connectedAt,
-    serverId: serverOfConnection(connectionId) || record.serverId,
-    connectionId,
-    instanceStatus: status,
-    presence: record.presence === true,
-    admin: admin !== null && admin === record.peerId,
-    subject: record.subject ?? null,
-  };
+  });
 }
 
 function serverOf(record: PeerRecord, route: string | undefined): string {

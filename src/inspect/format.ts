@@ -1,6 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { JsonObject, JsonValue } from '../protocol/json-value.js';
-import type { InstanceStatus } from './cluster-reader.js';
+import type { InstanceStatus } from './views.js';
 import { clean } from './columns.js';
 
 /** Where output goes, as far as colour and redrawing care. */
@@ -81,10 +81,7 @@ export function formatRate(n: number | null): string {
   return n === null ? '-' : `${n.toLocaleString('en-US', { maximumFractionDigits: 1 })}/s`;
 }
 
-/** ISO 8601 (UTC) of a Unix ms time, or null. */
-export function isoTime(ms: number | null): string | null {
-  return ms === null || !Number.isFinite(ms) ? null : new Date(ms).toISOString();
-}
+export { isoTime } from './times.js';
 
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(1, max - 1))}…`;

@@ -1,37 +1,28 @@
-import { withTarget, type AdminFlags } from '../cli/admin-options.js';
+import { checkServerUrl, serverUrlOptions, withTarget, type AdminFlags } from '../cli/admin-options.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { serverMajorVersion, type RedisClient } from '../state/redis/redis-client.js';
 import { parseDuration, parseInteger } from '../cli/option-parsers.js';
 import { UsageError } from '../cli/usage-error.js';
 import { outputOptions, wantsJson } from '../cli/output-option.js';
 import { compileFilters } from '../protocol/filters.js';
-import { KeySpace } from '../state/redis/key-space.js';
 import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-options.js';
-import { ClusterReader, type PeerView } from './cluster-reader.js';
-import { NotFoundError } from './errors.js';
 import { colorLevel, styles, type Styles } from './format.js';
-import {
-  kickJson,
-  peerDetailJson,
-  renderJson,
-  roomDeleteJson,
-  roomJson,
-  roomsJson,
-  serversJson,
-  statsJson,
-  type RoomFilter,
-} from './json-output.js';
-import { DEFAULT_KICK_REASON, OperatorActions } from './operator-actions.js';
-import { closeRedis, connectRedis, RedisUnreachableError } from './redis-connection.js';
+import { kickJson, renderJson, roomDeleteJson, type RoomFilter } from './json-output.js';
+import { DEFAULT_KICK_REASON } from './operator-actions.js';
 import { kickText, peerTable, roomDeleteText, roomsTable, roomTable, serversTable, statsTable } from './tables.js';
 import { watch } from './watch.js';
 import { clean } from './columns.js';
+import type { InspectSource } from './inspect-source.js';
+import { HttpSource } from './http-source.js';
+import { RedisSource } from './redis-source.js';
 
 interface ConnectionFlags {
   redis?: string;
   redisCluster?: string[];
   prefix: string;
   timeout: number;
+  /** A running server to read through instead of Redis (wins over --redis). */
+  url?: string;
+  operatorToken?: string;
   output?: string;
   json?: boolean;
 }
@@ -56,13 +47,9 @@ interface KickFlags extends ConnectionFlags {
   reason: string;
 }
 
-/** Everything a command run needs: the client, the key layout, how to print. */
+/** Everything a command run needs: where it reads, how to print. */
 interface Session {
-  readonly redis: RedisClient;
-  readonly keys: KeySpace;
-  /** Redis Cluster 7+: instances listen on sharded channels. */
-  readonly sharded: boolean;
-  readonly reader: ClusterReader;
+  readonly source: InspectSource;
   readonly styles: Styles;
 }
 
@@ -70,7 +57,10 @@ const DEFAULT_WATCH_MS = 2000;
 /** Longest close reason a WebSocket close frame can carry. */
 const MAX_REASON_BYTES = 123;
 
-/** The operator commands that read the Redis keys of `serve --redis` (rooms, room, peer, servers, stats, kick). */
+/**
+ * The operator commands (rooms, room, peer, servers, stats, kick): straight on the Redis keys of
+ * `serve --redis`, or through a running server's operator endpoints (`--url`, either backend).
+ */
 export function inspectCommands(): Command[] {
   return [roomsCommand(), roomCommand(), peerCommand(), serversCommand(), statsCommand(), kickCommand()];
 }
@@ -84,12 +74,9 @@ function roomsCommand(): Command {
   ).action(async (flags: RoomsFlags) => {
     await run(flags, async (s) => {
       const read = async () => {
-        const listing = await s.reader.listRooms({ limit: flags.limit, includeEmpty: flags.all === true });
-        const now = Date.now();
-        if (wantsJson(flags)) return renderJson(roomsJson(listing, now), flags.watch === true);
-        // Nothing at all under this prefix often means the wrong --prefix: say so when no instance is there either.
-        const hint = listing.rooms.length === 0 && (await s.reader.listServers()).length === 0 ? flags.prefix : null;
-        return roomsTable(listing, now, s.styles, hint);
+        const shown = await s.source.rooms({ limit: flags.limit, includeEmpty: flags.all === true });
+        if (wantsJson(flags)) return renderJson(shown.document, flags.watch === true);
+        return roomsTable(shown.view, shown.now, s.styles, shown.emptyPrefix);
       };
       await show(read, flags, s);
     });
@@ -111,11 +98,8 @@ function roomCommand(): Command {
       if (!compiled.ok) throw new UsageError(compiled.error.message);
       await run(flags, async (s) => {
         const read = async () => {
-          const room = await s.reader.room(roomId);
-          if (room === null) throw new NotFoundError(`room "${roomId}" not found`);
-          const peers: PeerView[] = room.peerList.filter(compiled.match);
-          const now = Date.now();
-          return wantsJson(flags) ? renderJson(roomJson(room, peers, filter, now), flags.watch === true) : roomTable(room, peers, filter, now, s.styles);
+          const { view, document, now } = await s.source.room(roomId, filter);
+          return wantsJson(flags) ? renderJson(document, flags.watch === true) : roomTable(view.room, view.peers, view.filter, now, s.styles);
         };
         await show(read, flags, s);
       });
@@ -131,8 +115,8 @@ function roomCreateCommand(): Command {
     .description('create a room for --rooms token and print its token once (through --redis, or a server\'s --url)')
     .argument('[room_id]', 'the room id (default: a generated one)')
     .option('--expires <duration>', 'lifetime of the room (default 24h)', parseDuration)
-    .addOption(new Option('--url <url>', 'a server to go through instead of Redis (http://host:port)').env('SLEAP_SIGNAL_URL'))
-    .addOption(new Option('--operator-token <token>', 'the server\'s operator token (with --url)').env('OPERATOR_TOKEN'))
+    .addOption(serverUrlOptions()[0])
+    .addOption(serverUrlOptions()[1])
     .addHelpText('after', '\nAlso takes the connection options of "room": --redis (env: REDIS_URL), --prefix (env: REDIS_PREFIX), --json.')
     .helpOption('-h, --help', 'show help for this command')
     .exitOverride()
@@ -149,7 +133,11 @@ function roomDeleteCommand(): Command {
     .description('remove every peer of a room (each instance closes its connections with 1000) and the room itself')
     .argument('<room_id>', 'the room to delete')
     .addOption(reasonOption())
-    .addHelpText('after', '\nAlso takes the connection options of "room": --redis (env: REDIS_URL), --prefix (env: REDIS_PREFIX), --timeout, --json.')
+    .addHelpText(
+      'after',
+      '\nAlso takes the connection options of "room": --redis (env: REDIS_URL), --prefix (env: REDIS_PREFIX), --timeout, --json,\n' +
+        'or --url (env: SLEAP_SIGNAL_URL) with --operator-token (env: OPERATOR_TOKEN) to go through a server.',
+    )
     .helpOption('-h, --help', 'show help for this command')
     .exitOverride()
     .action(async (roomId: string, _own: unknown, command: Command) => {
@@ -159,7 +147,7 @@ function roomDeleteCommand(): Command {
         throw new UsageError('room delete takes no --watch, --role or --tag');
       }
       await run(flags, async (s) => {
-        const result = await new OperatorActions(s.redis, s.keys, s.sharded).deleteRoom(roomId, flags.reason);
+        const result = await s.source.deleteRoom(roomId, flags.reason);
         write(wantsJson(flags) ? renderJson(roomDeleteJson(result, Date.now())) : roomDeleteText(result, s.styles));
       });
     });
@@ -171,10 +159,8 @@ function peerCommand(): Command {
     .argument('<peer_id>', 'the peer to show')
     .action(async (peerId: string, flags: ConnectionFlags) => {
       await run(flags, async (s) => {
-        const peer = await s.reader.peer(peerId);
-        if (peer === null) throw new NotFoundError(`peer "${peerId}" not found`);
-        const now = Date.now();
-        write(wantsJson(flags) ? renderJson(peerDetailJson(peer, now)) : peerTable(peer, now, s.styles));
+        const { view, document, now } = await s.source.peer(peerId);
+        write(wantsJson(flags) ? renderJson(document) : peerTable(view, now, s.styles));
       });
     });
 }
@@ -187,9 +173,8 @@ function serversCommand(): Command {
   ).action(async (flags: ConnectionFlags & WatchFlags) => {
     await run(flags, async (s) => {
       const read = async () => {
-        const servers = await s.reader.listServers();
-        const now = Date.now();
-        return wantsJson(flags) ? renderJson(serversJson(servers, now), flags.watch === true) : serversTable(servers, now, s.styles);
+        const { view, document, now } = await s.source.servers();
+        return wantsJson(flags) ? renderJson(document, flags.watch === true) : serversTable(view, now, s.styles);
       };
       await show(read, flags, s);
     });
@@ -202,8 +187,8 @@ function statsCommand(): Command {
   ).action(async (flags: ConnectionFlags & WatchFlags) => {
     await run(flags, async (s) => {
       const read = async () => {
-        const stats = await s.reader.stats();
-        return wantsJson(flags) ? renderJson(statsJson(stats, Date.now()), flags.watch === true) : statsTable(stats, s.styles);
+        const { view, document } = await s.source.stats();
+        return wantsJson(flags) ? renderJson(document, flags.watch === true) : statsTable(view, s.styles);
       };
       await show(read, flags, s);
     });
@@ -217,7 +202,7 @@ function kickCommand(): Command {
     .addOption(reasonOption())
     .action(async (peerId: string, flags: KickFlags) => {
       await run(flags, async (s) => {
-        const result = await new OperatorActions(s.redis, s.keys, s.sharded).kick(peerId, flags.reason);
+        const result = await s.source.kick(peerId, flags.reason);
         write(wantsJson(flags) ? renderJson(kickJson(result, Date.now())) : kickText(result, s.styles));
       });
     });
@@ -235,6 +220,8 @@ function connection(command: Command): Command {
     )
     .addOption(new Option('--prefix <prefix>', 'prefix of every Redis key and channel (as given to serve)').env('REDIS_PREFIX').default(DEFAULT_REDIS_OPTIONS.prefix))
     .addOption(new Option('--timeout <duration>', 'give up when Redis does not accept the connection within this').argParser(parseDuration).default(3000, '3s'))
+    .addOption(serverUrlOptions()[0])
+    .addOption(serverUrlOptions()[1])
     .addOption(outputOptions()[0]!)
     .addOption(outputOptions()[1]!);
 }
@@ -262,22 +249,25 @@ function parseWatchInterval(value: string): number {
 // ---- running a command
 
 async function run(flags: ConnectionFlags & Partial<WatchFlags>, body: (s: Session) => Promise<void>): Promise<void> {
+  const source = await openSource(flags);
+  try {
+    await body({ source, styles: styles(colorLevel(process.stdout)) });
+  } finally {
+    await source.close();
+  }
+}
+
+/** A running server when --url is given (it wins over --redis, as for `keys`), else the shared Redis. */
+async function openSource(flags: ConnectionFlags & Partial<WatchFlags>): Promise<InspectSource> {
+  if (flags.url !== undefined) return new HttpSource(checkServerUrl(flags.url), flags.operatorToken ?? null);
   const cluster = flags.redisCluster;
   const url = cluster ? `redis-cluster://${cluster.join(',')}` : flags.redis;
-  if (url === undefined || url === '') throw new UsageError('no Redis to read: give --redis <url> (or --redis-cluster), or set REDIS_URL');
+  if (url === undefined || url === '') {
+    throw new UsageError('no Redis to read: give --redis <url> (or --redis-cluster), or set REDIS_URL; or read a running server with --url http://host:port');
+  }
   if (!cluster && !/^rediss?:\/\//.test(url)) throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${url}"`);
   for (const node of cluster ?? []) if (!/^[\w.-]+:\d+$/.test(node)) throw new UsageError(`--redis-cluster nodes must be host:port, got "${node}"`);
-  const redis = await connectRedis({ url, cluster, connectTimeoutMs: flags.timeout, reconnect: flags.watch === true });
-  const keys = new KeySpace(flags.prefix);
-  try {
-    const sharded = cluster !== undefined && (await serverMajorVersion(redis)) >= 7;
-    await body({ redis, keys, sharded, reader: new ClusterReader(redis, keys), styles: styles(colorLevel(process.stdout)) });
-  } catch (err) {
-    if (err instanceof NotFoundError || err instanceof UsageError || err instanceof RedisUnreachableError) throw err;
-    throw new Error(`Redis request failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  } finally {
-    await closeRedis(redis);
-  }
+  return RedisSource.open({ url, cluster, prefix: flags.prefix, connectTimeoutMs: flags.timeout, reconnect: flags.watch === true });
 }
 
 /** Prints one frame, or keeps redrawing with --watch until Ctrl-C. */
@@ -287,8 +277,8 @@ async function show(read: () => Promise<string>, flags: WatchFlags & { output?: 
     return;
   }
   const frame = async () => {
-    // Between frames the connection may have dropped; ioredis reconnects every second meanwhile.
-    if (s.redis.status !== 'ready') throw new Error('lost the connection to Redis; reconnecting');
+    const notReady = s.source.notReady();
+    if (notReady !== null) throw new Error(notReady);
     return read();
   };
   const stop = new AbortController();

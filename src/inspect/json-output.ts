@@ -1,5 +1,5 @@
-import type { ClusterStats, PeerDetail, PeerView, RoomDetail, RoomListing, RoomSummary, ServerView } from './cluster-reader.js';
-import { isoTime } from './format.js';
+import type { ClusterStats, PeerDetail, PeerView, RoomDetail, RoomListing, RoomSummary, ServerView } from './views.js';
+import { isoTime } from './times.js';
 import type { KickResult, RoomDeleteResult } from './operator-actions.js';
 
 /**

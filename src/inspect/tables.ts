@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import { clean, cleanJson, layoutColumns, type Align } from './columns.js';
-import type { ClusterStats, PeerDetail, PeerView, RoomDetail, RoomListing, ServerView } from './cluster-reader.js';
+import type { ClusterStats, PeerDetail, PeerView, RoomDetail, RoomListing, ServerView } from './views.js';
 import {
   formatAgo,
   formatCount,

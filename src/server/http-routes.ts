@@ -1,5 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ClusterView } from '../inspect/views.js';
 import type { Caller } from './caller.js';
+import { inspectRoute, isInspectPath } from './inspect-routes.js';
+import { checkCloseReason } from './operator-actions.js';
 
 export type HttpReply = { status: number; body: Record<string, unknown>; headers?: Record<string, string> };
 
@@ -9,14 +12,15 @@ export interface CreateRoomRequest {
   readonly body: Record<string, unknown>;
 }
 
-/** POST /delete-peer, from `caller`. */
+/** POST /delete-peer, from `caller`; `reason` is the close reason the peer gets (a default when not given). */
 export interface DeletePeerRequest {
   readonly caller: Caller;
   readonly peerId: string;
+  readonly reason?: string;
 }
 
 /** POST /delete-peers-and-room: the room given, or the room of the peer given. */
-export type DeleteRoomRequest = { readonly caller: Caller } & ({ readonly roomId: string } | { readonly peerId: string });
+export type DeleteRoomRequest = { readonly caller: Caller; readonly reason?: string } & ({ readonly roomId: string } | { readonly peerId: string });
 
 /** What the HTTP endpoints need from the server. */
 export interface HttpBackend {
@@ -34,6 +38,8 @@ export interface HttpBackend {
   createApiKey(body: Record<string, unknown>): Promise<HttpReply>;
   listApiKeys(): Promise<HttpReply>;
   revokeApiKey(id: string): Promise<HttpReply>;
+  /** What the read-only operator endpoints read: the cluster in Redis, or this instance without it. */
+  clusterView(): Promise<ClusterView>;
 }
 
 /**
@@ -48,7 +54,10 @@ export interface RouteSet {
 
 const MAX_BODY_BYTES = 64 * 1024;
 
-/** GET /health, GET /metrics, POST /create-room, the operator endpoints of the deployed server, and /admin/keys. */
+/**
+ * GET /health, GET /metrics, POST /create-room, the operator endpoints of the deployed server,
+ * /admin/keys, and the read-only operator endpoints (inspect-routes.ts).
+ */
 export async function handleHttp(backend: HttpBackend, routes: RouteSet, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
   try {
@@ -70,6 +79,14 @@ export async function handleHttp(backend: HttpBackend, routes: RouteSet, req: In
       const body = await readJson(req);
       if (body === undefined) return json(res, 400, { error: 'body must be a JSON object' });
       return reply(res, await backend.createRoom({ caller, body }));
+    }
+    if (routes.operator && isInspectPath(path ?? '')) {
+      if (req.method !== 'GET') return json(res, 405, { error: 'use GET' }, { allow: 'GET' });
+      // Listing every room and peer is the operator's alone: the operator token, never a user's credential.
+      const caller = await backend.allowed(req, false);
+      if (caller === null) return json(res, 401, { error: 'operator token required' });
+      const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+      return reply(res, await inspectRoute(await backend.clusterView(), path!, query));
     }
     if (routes.operator && isOperatorPath(path)) {
       if (req.method !== 'POST' && !(req.method === 'GET' && path === '/admin/keys')) return json(res, 405, { error: 'use POST' });
@@ -97,16 +114,19 @@ async function operatorRoute(
   body: Record<string, unknown>,
 ): Promise<HttpReply> {
   const str = (key: string) => (typeof body[key] === 'string' ? (body[key] as string) : undefined);
+  const reason = body.reason === undefined ? { ok: true as const, reason: undefined } : checkCloseReason(body.reason);
   switch (path) {
     case '/delete-peer': {
       const peerId = str('peer_id');
-      return peerId === undefined ? bad('peer_id is required') : backend.deletePeer({ caller, peerId });
+      if (!reason.ok) return bad(reason.error);
+      return peerId === undefined ? bad('peer_id is required') : backend.deletePeer({ caller, peerId, reason: reason.reason });
     }
     case '/delete-peers-and-room': {
       const roomId = str('room_id');
       const peerId = str('peer_id');
-      if (roomId !== undefined) return backend.deleteRoom({ caller, roomId });
-      return peerId === undefined ? bad('room_id or peer_id is required') : backend.deleteRoom({ caller, peerId });
+      if (!reason.ok) return bad(reason.error);
+      if (roomId !== undefined) return backend.deleteRoom({ caller, roomId, reason: reason.reason });
+      return peerId === undefined ? bad('room_id or peer_id is required') : backend.deleteRoom({ caller, peerId, reason: reason.reason });
     }
     case '/admin/keys':
       return method === 'GET' ? backend.listApiKeys() : backend.createApiKey(body);

@@ -20,6 +20,18 @@ import type { ServerContext } from './server-context.js';
  */
 export const CREATE_ROOM_RATE: Rate = Object.freeze({ ratePerSecond: 0.1, burst: 30 });
 
+/** The close reason a removed peer gets unless the operator gives one. */
+const DEFAULT_CLOSE_REASON = 'removed by an operator';
+/** Longest close reason a WebSocket close frame carries. */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/** A close reason given to /delete-peer or /delete-peers-and-room: a string that fits a close frame. */
+export function checkCloseReason(value: unknown): { ok: true; reason: string } | { ok: false; error: string } {
+  if (typeof value !== 'string') return { ok: false, error: 'reason must be a string' };
+  if (Buffer.byteLength(value, 'utf8') > MAX_CLOSE_REASON_BYTES) return { ok: false, error: `reason: at most ${MAX_CLOSE_REASON_BYTES} bytes (a WebSocket close reason)` };
+  return { ok: true, reason: value };
+}
+
 /** What operators (and room creators) can do over HTTP: kick, delete rooms, create rooms, manage API keys. */
 export class OperatorActions {
   private readonly roomCreations = new KeyedRateLimiter(CREATE_ROOM_RATE);
@@ -76,13 +88,13 @@ export class OperatorActions {
     return { status: 200, body: { room_id: record.roomId, token, expires_at: Math.floor(record.expiresAt / 1000) } };
   }
 
-  async deletePeer({ caller, peerId }: DeletePeerRequest): Promise<HttpReply> {
+  async deletePeer({ caller, peerId, reason }: DeletePeerRequest): Promise<HttpReply> {
     const record = await this.ctx.state.getPeer(peerId);
     if (record === null) return { status: 404, body: { error: `peer ${peerId} not found` } };
     if (!(await this.mayManage(caller, record.roomId))) {
       return this.forbidden(caller, record.roomId, `only the operator token or the creator of room ${record.roomId} may remove its peers`);
     }
-    await this.kick(record);
+    await this.kick(record, reason);
     return { status: 200, body: { deleted: peerId, room_id: record.roomId } };
   }
 
@@ -101,7 +113,7 @@ export class OperatorActions {
     }
     const peers = await this.ctx.state.listRoom(roomId);
     if (peers.length === 0 && created === null) return { status: 404, body: { error: `room ${roomId} not found` } };
-    for (const record of peers) await this.kick(record);
+    for (const record of peers) await this.kick(record, request.reason);
     await this.ctx.state.deleteRoom(roomId);
     return { status: 200, body: { room_id: roomId, deleted_peers: peers.map((p) => p.peerId) } };
   }
@@ -153,7 +165,7 @@ export class OperatorActions {
    * Operator removal: the shared record goes first (so a dead owner cannot keep it), subscribers
    * are told `kicked`, then the owning instance closes the socket.
    */
-  private async kick(record: PeerRecord): Promise<void> {
+  private async kick(record: PeerRecord, reason = DEFAULT_CLOSE_REASON): Promise<void> {
     const { ctx } = this;
     const removed = await ctx.state.unregister(record.peerId, record.connectionId, 'kicked');
     if (removed) await announceLeft(ctx, removed, 'kicked');
@@ -162,7 +174,7 @@ export class OperatorActions {
       peerId: record.peerId,
       connectionId: record.connectionId,
       code: CloseCode.NORMAL,
-      reason: 'removed by an operator',
+      reason,
       leftReason: 'kicked',
     };
     if (record.serverId === ctx.serverId) this.closeLocal(message);

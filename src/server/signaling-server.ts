@@ -29,6 +29,7 @@ import { spreadCloses } from './drain.js';
 import { relayRefusal } from './handlers/relay.js';
 import { clientAddress } from './client-address.js';
 import { ConnectionSummary } from './connection-summary.js';
+import { clusterViews } from './cluster-views.js';
 
 const ADDRESS_LIMIT_WARNING_INTERVAL_MS = 60_000;
 
@@ -445,6 +446,14 @@ export class SignalingServer implements BusSink {
 
   private httpBackend(): HttpBackend {
     const op = this.operator;
+    const views = clusterViews(this.state, () => ({
+      serverId: this.serverId,
+      host: this.address.address,
+      port: this.address.port,
+      version: this.options.version,
+      startedAt: this.startedAt,
+      ...this.instanceStats(),
+    }));
     return {
       health: () => this.health(),
       metricsText: async () => ({ contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() }),
@@ -459,6 +468,7 @@ export class SignalingServer implements BusSink {
       createApiKey: (body) => op.createApiKey(body),
       listApiKeys: () => op.listApiKeys(),
       revokeApiKey: (id) => op.revokeApiKey(id),
+      clusterView: views,
     };
   }
 }

@@ -217,6 +217,11 @@ export interface StateBackend {
   sendControl(serverId: string, message: ControlMessage): Promise<void>;
   /** Number of active rooms and their sizes, for metrics. */
   census(): Promise<RoomCensus>;
+  /**
+   * Every room with a peer, and every room created ahead of use whose record is live (peers or
+   * not), in no particular order: for the operator views of a server (GET /admin/rooms).
+   */
+  listRooms(): Promise<RoomEntry[]>;
 
   /**
    * Creates a room record, with its expiry, atomically; false if a live one exists already.
@@ -234,6 +239,21 @@ export interface StateBackend {
   listApiKeys(): Promise<ApiKeyRecord[]>;
   /** Marks a key revoked; false if there is no such key. */
   revokeApiKey(id: string, at: number): Promise<boolean>;
+}
+
+/** A room as listRooms reports it. */
+export interface RoomEntry {
+  readonly roomId: string;
+  /** Its peers, in discovery order (none for a created room nobody is in). */
+  readonly peers: readonly PeerRecord[];
+  /** The peer in the admin seat, or null. */
+  readonly admin: string | null;
+  /** Unix ms when the room began (its first join, or its creation); null when not kept. */
+  readonly createdAt: number | null;
+  /** Unix ms of its last join or leave (or its creation); null when not kept. */
+  readonly lastUsed: number | null;
+  /** The times of its record when it was created ahead of use (`--rooms token`): never its token hash. */
+  readonly createdRoom: { readonly createdAt: number; readonly expiresAt: number } | null;
 }
 
 export interface RoomCensus {

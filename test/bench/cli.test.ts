@@ -148,7 +148,8 @@ describe('bench --spawn 1', () => {
     expect(res.stdout).toBe('');
     const report = readReport(join(dir, 'c.json'));
     expect(report.generator.valid).toBe(false);
-    expect(report.generator.reasons[0]).toMatch(/behind schedule/);
+    // On a busy machine its event loop may have been slow as well: that reason may come first.
+    expect(report.generator.reasons.some((r) => /behind schedule/.test(r))).toBe(true);
   }, 45_000);
 
   it('compare puts two reports side by side with ratios', async () => {
@@ -249,7 +250,7 @@ describe('bench usage and tool errors', () => {
       [['bench', 'smoke', '--url', 'ws://127.0.0.1:1', '--spawn', '1'], /give --url or --spawn, not both/],
       [['bench', 'smoke', '--url', 'ws://127.0.0.1:1', '--spawn-node-options=--jitless'], /--spawn-node-options goes with --spawn/],
       [['bench', 'smoke', '--url', 'ws://127.0.0.1:1', '--redis', 'redis://x'], /--redis goes with --spawn/],
-      [['bench', 'smoke', '--url', 'ws://127.0.0.1:1', '--threshold', 'relay.p98<1ms'], /\/thresholds\/\d+: threshold "relay\.p98<1ms": relay has no statistic "p98"/],
+      [['bench', 'smoke', '--url', 'ws://127.0.0.1:1', '--threshold', 'relay.p98<1ms'], /option '--threshold <expr>' argument 'relay\.p98<1ms' is invalid\. threshold "relay\.p98<1ms": relay has no statistic "p98"/],
       [['bench', 'smoke', '--url', 'ws://127.0.0.1:1', '--peers', '5000'], /--rooms|\/rooms: rooms of up to 2500 peers/],
       [['bench', 'nope', '--spawn', '1'], /scenario file not found: nope/],
       [['bench', 'smoke', '--rate', 'lots'], /expected a number/],

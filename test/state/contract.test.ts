@@ -318,6 +318,41 @@ function contract(name: string, fixture: () => Fixture) {
       expect(a.sink.controls).toEqual([]);
     });
 
+    it('lists rooms with peers (discovery order, admin seat, times) and live created rooms, not rooms everyone left', async () => {
+      await setup();
+      const started = Date.now();
+      const r1 = record(a, 'l1', room);
+      const r2 = record(b, 'l2', room, { role: 'client' });
+      await a.backend.register(request(r1, { wantAdmin: true }));
+      await b.backend.register(request(r2));
+      const left = record(b, 'l3', `${room}-left`);
+      await b.backend.register(request(left));
+      await b.backend.unregister('l3', left.connectionId);
+      const created = { roomId: `${room}-created`, tokenHash: 'h', createdAt: started, expiresAt: started + 60_000, createdBy: 'jwt:iss:alice' };
+      expect(await a.backend.createRoom(created)).toBe(true);
+      const expired = { ...created, roomId: `${room}-expired`, expiresAt: Date.now() + 50 };
+      expect(await a.backend.createRoom(expired)).toBe(true);
+      await new Promise((r) => setTimeout(r, 80));
+
+      const listed = new Map((await b.backend.listRooms()).map((e) => [e.roomId, e]));
+      expect([...listed.keys()].filter((id) => id.startsWith(room)).sort()).toEqual([room, created.roomId]);
+      const entry = listed.get(room)!;
+      expect(entry).toMatchObject({ roomId: room, admin: 'l1', createdRoom: null });
+      expect(entry.peers).toEqual([readBack(r1), readBack(r2)]);
+      expect(entry.createdAt).toBeGreaterThanOrEqual(started);
+      expect(entry.lastUsed).toBeGreaterThanOrEqual(entry.createdAt!);
+      expect(entry.lastUsed).toBeLessThanOrEqual(Date.now());
+      // Created ahead of use and nobody in it yet: listed with its record's times, never its token hash.
+      expect(listed.get(created.roomId)).toMatchObject({ peers: [], admin: null, createdRoom: { createdAt: created.createdAt, expiresAt: created.expiresAt } });
+      expect(JSON.stringify(listed.get(created.roomId))).not.toContain('tokenHash');
+      // A peer joining a created room keeps its record's times with it.
+      await a.backend.register(request(record(a, 'l4', created.roomId)));
+      expect((await a.backend.listRooms()).find((e) => e.roomId === created.roomId)).toMatchObject({
+        peers: [expect.objectContaining({ peerId: 'l4' })],
+        createdRoom: { createdAt: created.createdAt, expiresAt: created.expiresAt },
+      });
+    });
+
     it('counts active rooms and their sizes', async () => {
       await setup();
       await a.backend.register(request(record(a, 'c1', room)));

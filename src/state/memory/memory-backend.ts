@@ -8,6 +8,7 @@ import {
   type RegisterOutcome,
   type RegisterRequest,
   type RoomCensus,
+  type RoomEntry,
   type ApiKeyRecord,
   type RoomRecord,
   type RelayOrigin,
@@ -132,6 +133,24 @@ export class MemoryBackend implements StateBackend {
   async census(): Promise<RoomCensus> {
     const rooms = this.store.rooms;
     return { rooms: rooms.size, sizes: [...rooms.values()].map((r) => r.peers.size) };
+  }
+
+  async listRooms(): Promise<RoomEntry[]> {
+    const now = Date.now();
+    const createdRoom = (roomId: string) => {
+      const record = this.store.roomRecords.get(roomId);
+      return record === undefined || roomExpired(record, now) ? null : { createdAt: record.createdAt, expiresAt: record.expiresAt };
+    };
+    const entries: RoomEntry[] = [];
+    for (const [roomId, room] of this.store.rooms) {
+      const peers = [...room.peers.values()].sort(discoveryOrder);
+      entries.push({ roomId, peers, admin: room.admin, createdAt: room.createdAt, lastUsed: room.lastUsed, createdRoom: createdRoom(roomId) });
+    }
+    for (const [roomId, record] of this.store.roomRecords) {
+      if (this.store.rooms.has(roomId) || roomExpired(record, now)) continue;
+      entries.push({ roomId, peers: [], admin: null, createdAt: record.createdAt, lastUsed: record.createdAt, createdRoom: createdRoom(roomId) });
+    }
+    return entries;
   }
 
   async createRoom(room: RoomRecord): Promise<boolean> {

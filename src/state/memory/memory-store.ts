@@ -7,6 +7,9 @@ export const EXPIRED_KEY_RETENTION_MS = 86_400_000;
 interface RoomState {
   readonly peers: Map<string, PeerRecord>;
   admin: string | null;
+  /** Unix ms of its first join, and of its last join or leave (for the operator views). */
+  readonly createdAt: number;
+  lastUsed: number;
 }
 
 /**
@@ -30,7 +33,8 @@ export class MemoryStore {
   roomOrCreate(roomId: string): RoomState {
     let room = this.rooms.get(roomId);
     if (!room) {
-      room = { peers: new Map(), admin: null };
+      const now = Date.now();
+      room = { peers: new Map(), admin: null, createdAt: now, lastUsed: now };
       this.rooms.set(roomId, room);
     }
     return room;
@@ -38,13 +42,16 @@ export class MemoryStore {
 
   put(record: PeerRecord): void {
     this.peers.set(record.peerId, record);
-    this.roomOrCreate(record.roomId).peers.set(record.peerId, record);
+    const room = this.roomOrCreate(record.roomId);
+    if (!room.peers.has(record.peerId)) room.lastUsed = Date.now();
+    room.peers.set(record.peerId, record);
   }
 
   remove(record: PeerRecord): void {
     this.peers.delete(record.peerId);
     const room = this.rooms.get(record.roomId);
     if (!room) return;
+    room.lastUsed = Date.now();
     room.peers.delete(record.peerId);
     if (room.admin === record.peerId) room.admin = null;
     if (room.peers.size === 0) this.rooms.delete(record.roomId);

@@ -15,6 +15,7 @@ import {
   type RegisterOutcome,
   type RegisterRequest,
   type RoomCensus,
+  type RoomEntry,
   type ApiKeyRecord,
   type RoomRecord,
   type RefusalReason,
@@ -1114,6 +1115,44 @@ export class RedisBackend implements StateBackend {
       this.lost = true;
       this.scheduleRestore(500);
     }
+  }
+
+  /**
+   * The rooms of the index (never KEYS or SCAN) that have peers or a live created-room record. The
+   * server's own operator endpoints read Redis with the ClusterReader, on `commandClient()`.
+   */
+  async listRooms(): Promise<RoomEntry[]> {
+    const index = await this.run('list_rooms', () => this.cmd.zrevrange(this.keys.rooms, 0, -1, 'WITHSCORES'));
+    const roomIds = index.filter((_, i) => i % 2 === 0);
+    const read = (roomId: string) => () =>
+      Promise.all([
+        this.cmd.hvals(this.keys.roomPeers(roomId)),
+        this.cmd.hmget(this.keys.roomMeta(roomId), 'created_at', 'last_used', 'admin'),
+        this.cmd.hmget(this.keys.roomToken(roomId), 'created_at', 'expires_at'),
+      ]);
+    const replies = await this.run('list_rooms', () => this.batch(roomIds.map(read)));
+    const now = Date.now();
+    const num = (v: string | null | undefined) => (v ? Number(v) : null);
+    const entries: RoomEntry[] = [];
+    replies.forEach(([peers, [createdAt, lastUsed, admin], [tokenCreatedAt, tokenExpiresAt]], i) => {
+      const expiresAt = num(tokenExpiresAt);
+      const createdRoom = expiresAt !== null && expiresAt > now ? { createdAt: num(tokenCreatedAt) ?? 0, expiresAt } : null;
+      if (peers.length === 0 && createdRoom === null) return;
+      entries.push({
+        roomId: roomIds[i]!,
+        peers: peers.map((r) => JSON.parse(r) as PeerRecord).sort(discoveryOrder),
+        admin: admin || null,
+        createdAt: num(createdAt) ?? createdRoom?.createdAt ?? null,
+        lastUsed: num(lastUsed) ?? num(index[i * 2 + 1]),
+        createdRoom,
+      });
+    });
+    return entries;
+  }
+
+  /** The command connection, for the server's operator views (read only: ClusterReader). */
+  commandClient(): RedisClient {
+    return this.cmd;
   }
 }
 
