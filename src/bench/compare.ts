@@ -80,7 +80,24 @@ export function renderComparison(a: BenchReport, b: BenchReport, nameA: string, 
   }
   const describe = (r: BenchReport) =>
     `${r.run.scenario}, ${r.connections.peers} peers, ${r.run.targets.length} target(s), ${r.run.started_at}${r.generator.valid ? '' : chalk.yellow(' (INVALID run)')}`;
-  return `A: ${describe(a)}\nB: ${describe(b)}\n${table.toString()}\n`;
+  const warning =
+    a.run.scenario !== b.run.scenario || a.connections.peers !== b.connections.peers
+      ? `${chalk.yellow(`warning: the runs differ (${a.run.scenario}, ${a.connections.peers} peers vs ${b.run.scenario}, ${b.connections.peers} peers): ratios compare unlike loads`)}\n`
+      : '';
+  return `A: ${describe(a)}\nB: ${describe(b)}\n${warning}${table.toString()}\n${comparisonSummary(rows)}\n`;
+}
+
+/** The last line: how many measures B did worse or better on (by more than 10%), for a reader who skims. */
+export function comparisonSummary(rows: readonly ComparisonRow[]): string {
+  let worse = 0;
+  let better = 0;
+  for (const r of rows) {
+    if (r.ratio === null) continue;
+    if (r.higherIsWorse ? r.ratio > 1.1 : r.ratio < 0.9) worse++;
+    else if (r.higherIsWorse ? r.ratio < 0.9 : r.ratio > 1.1) better++;
+  }
+  const same = rows.filter((r) => r.ratio !== null).length - worse - better;
+  return `B vs A: ${worse} worse, ${better} better, ${same} within 10%`;
 }
 
 export function compareCommand(): Command {

@@ -204,16 +204,16 @@ async function runServe(flags: ServeFlags): Promise<void> {
   );
   await server.start();
   if (!isLoopback(flags.host) && flags.auth === 'none') {
-    logger.warn({ event: 'no_auth', host: flags.host }, 'listening beyond loopback with no authentication: anyone who can reach this port can join any room');
+    server.log.warn({ event: 'no_auth', host: flags.host }, 'listening beyond loopback with no authentication: anyone who can reach this port can join any room');
   }
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
-      logger.info({ event: 'signal', signal }, 'draining; send the signal again to stop at once');
+      server.log.info({ event: 'signal', signal }, 'draining; send the signal again to stop at once');
       void server.drain().then(() => exit(0));
     } else {
-      logger.info({ event: 'signal', signal }, 'stopping at once');
+      server.log.info({ event: 'signal', signal }, 'stopping at once');
       void server.stop().then(() => exit(0));
     }
   };

@@ -159,6 +159,12 @@ describe('bench --spawn 1', () => {
     expect(out).toMatch(/metric\s+│\s+A: .*a\.json\s+│\s+B: .*b\.json\s+│\s+B\/A/);
     expect(out).toMatch(/relay p99\s+│\s+[\d.]+ ms\s+│\s+[\d.]+ ms\s+│\s+[\d.]+×/);
     expect(out).toMatch(/relays lost\s+│\s+0\s+│\s+0\s+│\s+=/);
+    // Two different scenarios: said before the table; a summary line ends it.
+    expect(out).toMatch(/^warning: the runs differ \(cli-pass, 60 peers vs cli-fail, 60 peers\)/m);
+    expect(out.trimEnd().split('\n').at(-1)).toMatch(/^B vs A: \d+ worse, \d+ better, \d+ within 10%$/);
+    const same = stripAnsi((await runCli(['bench', 'compare', json, json])).stdout);
+    expect(same).not.toContain('warning');
+    expect(same.trimEnd().split('\n').at(-1)).toMatch(/^B vs A: 0 worse, 0 better, \d+ within 10%$/);
     const asJson = await runCli(['bench', 'compare', json, json, '--format', 'json']);
     const rows = JSON.parse(asJson.stdout).rows as { metric: string; ratio: number | null }[];
     expect(rows.find((r) => r.metric === 'relay p99')?.ratio).toBe(1);

@@ -203,6 +203,10 @@ describe('graceful drain', () => {
     expect(closes.map((c) => c.code)).toEqual([1012, 1012]);
     expect(await within(serve.exited, 8000, 'exit after the drain')).toEqual({ code: 0, signal: null });
     expect(serve.lines.some((l) => l.includes('"event":"stopped"'))).toBe(true);
+    // Every line, the signal's included, names the instance.
+    const logged = serve.lines.map((l) => JSON.parse(l) as { event?: string; serverId?: string });
+    expect(logged.some((l) => l.event === 'signal')).toBe(true);
+    expect(logged.filter((l) => typeof l.serverId !== 'string' || l.serverId === '')).toEqual([]);
   });
 
   it('a second SIGTERM during a long drain stops at once with 1001, exit 0', async () => {
