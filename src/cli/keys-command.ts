@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { documentHeader, isoFromSeconds } from '../json-document.js';
 import { parseApiKey } from '../auth/secrets.js';
 import { wantsJson } from './output-option.js';
 import Table from 'cli-table3';
@@ -22,7 +23,7 @@ export function keysCommand(): Command {
       const created = await withTarget(flags, (t) =>
         t.createApiKey(flags.room, flags.name, flags.expires === undefined ? null : Math.ceil(flags.expires / 1000)),
       );
-      if (wantsJson(flags)) process.stdout.write(`${JSON.stringify(created, null, 2)}\n`);
+      if (wantsJson(flags)) process.stdout.write(`${JSON.stringify({ ...documentHeader(), ...keyDocument(created) }, null, 2)}\n`);
       else {
         process.stdout.write(`${created.key}\n`);
         process.stderr.write(`key ${created.id} for room ${created.room_id}, expires ${when(created.expires_at)}; store it now, it is not shown again\n`);
@@ -32,7 +33,7 @@ export function keysCommand(): Command {
   keys.addCommand(
     withAdminTarget(new Command('list').description('list keys (never their secrets)')).action(async (flags: AdminFlags) => {
       const list = await withTarget(flags, (t) => t.listApiKeys());
-      if (wantsJson(flags)) process.stdout.write(`${JSON.stringify({ keys: list }, null, 2)}\n`);
+      if (wantsJson(flags)) process.stdout.write(`${JSON.stringify({ ...documentHeader(), keys: list.map(keyDocument) }, null, 2)}\n`);
       else process.stdout.write(`${keyTable(list)}\n`);
     }),
   );
@@ -59,4 +60,9 @@ function keyTable(list: PublicApiKey[]): string {
     table.push([k.id, k.room_id, k.name, when(k.created_at), when(k.expires_at), state]);
   }
   return list.length === 0 ? 'no API keys' : table.toString();
+}
+
+/** A key as the CLI prints it: the HTTP API's unix seconds as ISO times. */
+function keyDocument<K extends { created_at: number; expires_at: number | null; revoked_at: number | null }>(k: K) {
+  return { ...k, created_at: isoFromSeconds(k.created_at), expires_at: isoFromSeconds(k.expires_at), revoked_at: isoFromSeconds(k.revoked_at) };
 }

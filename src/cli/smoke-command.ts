@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { documentHeader } from '../json-document.js';
 import chalk from 'chalk';
 import { runSmoke, type SmokeStep } from '../smoke/smoke-check.js';
 import { parseDuration } from './option-parsers.js';
@@ -33,7 +34,8 @@ export function smokeCommand(): Command {
       };
       const result = await runSmoke({ urls, stepTimeoutMs: flags.timeout }, flags.json ? undefined : print);
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ version: 1, ...result }, null, 2)}\n`);
+        const { roomId, totalMs, ...rest } = result;
+        process.stdout.write(`${JSON.stringify({ ...documentHeader(), version: 1, ...rest, room_id: roomId, total_ms: totalMs }, null, 2)}\n`);
       } else {
         const failed = result.steps.find((s) => !s.ok);
         process.stdout.write(

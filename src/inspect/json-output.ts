@@ -1,5 +1,6 @@
 import type { ClusterStats, PeerDetail, PeerView, RoomDetail, RoomListing, RoomSummary, ServerView } from './views.js';
 import { isoTime } from './times.js';
+import { documentHeader } from '../json-document.js';
 import type { KickResult, RoomDeleteResult } from './operator-actions.js';
 
 /**
@@ -18,7 +19,8 @@ export interface RoomFilter {
 const seconds = (ms: number | null): number | null => (ms === null || !Number.isFinite(ms) ? null : Math.max(0, Math.floor(ms / 1000)));
 
 function header(now: number) {
-  return { version: JSON_VERSION, generated_at: new Date(now).toISOString() };
+  // `version` is the name these documents first had; `schema_version` is the one every document shares.
+  return { version: JSON_VERSION, ...documentHeader(now) };
 }
 
 export function roomSummaryJson(r: RoomSummary, now: number) {

@@ -65,8 +65,9 @@ describe.runIf(requireRedis())('keys and room create through Redis', () => {
     expect((await runCli(['room', 'create', 'lab-9', ...store])).code).toBe(1);
 
     const created = await runCli(['keys', 'create', '--room', 'lab-9', '--name', 'n', '--expires', '30d', '--json', ...store]);
-    const key = JSON.parse(created.stdout) as { key: string; expires_at: number };
-    expect(key.expires_at).toBeGreaterThan(Date.now() / 1000 + 29 * 86400);
+    const key = JSON.parse(created.stdout) as { key: string; expires_at: string; schema_version: number };
+    expect(key.schema_version).toBe(1);
+    expect(Date.parse(key.expires_at)).toBeGreaterThan(Date.now() + 29 * 86400_000);
     expect((await register(serve.url, { api_key: key.key, peer_id: 'worker' })).room_id).toBe('lab-9');
     // A JWT-less client with the room token but no key is refused in --auth keys; the token alone is not a credential.
     expect((await register(serve.url, { room_id, token, peer_id: 'c' })).code).toBe('AUTH_FAILED');

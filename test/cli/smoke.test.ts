@@ -27,8 +27,10 @@ interface SmokeJson {
   version: number;
   ok: boolean;
   urls: string[];
-  roomId: string;
-  totalMs: number;
+  schema_version: number;
+  generated_at: string;
+  room_id: string;
+  total_ms: number;
   steps: { name: string; ok: boolean; ms: number; error?: string }[];
 }
 
@@ -69,8 +71,10 @@ describe('smoke against a live serve process', () => {
     expect(r.code).toBe(0);
     const result = JSON.parse(r.stdout) as SmokeJson;
     expect(result).toMatchObject({ version: 1, ok: true, urls: [url] });
-    expect(result.roomId).toMatch(/^smoke-/);
-    expect(result.totalMs).toBeGreaterThan(0);
+    expect(result.room_id).toMatch(/^smoke-/);
+    expect(result.total_ms).toBeGreaterThan(0);
+    expect(result.schema_version).toBe(1);
+    expect(Date.parse(result.generated_at)).toBeGreaterThan(0);
     expect(result.steps.map((s) => s.name)).toEqual(expectedSteps(url));
     for (const step of result.steps) {
       expect(step.ok).toBe(true);
