@@ -29,6 +29,8 @@ export interface LiveProgress {
   readonly opsPerS: number;
   readonly errors: number;
   readonly relayP99Us: number;
+  /** How long the run is planned to take: the ramp at the connect rate, warm-up, measuring, drain. */
+  readonly plannedS: number;
 }
 
 export interface RunOptions {
@@ -108,6 +110,7 @@ export async function runBench(options: RunOptions): Promise<BenchReport> {
       opsPerS: (ops - last.ops) / dt,
       errors: sum((p) => p.errors),
       relayP99Us: Math.max(0, ...all.map((p) => p.relayP99Us)),
+      plannedS: plannedSeconds(s),
     });
     last = { at, relays, ops };
   };
@@ -244,4 +247,9 @@ export async function runBench(options: RunOptions): Promise<BenchReport> {
     rampConnected: results.reduce((a, r) => a + r.rampConnected, 0),
     rampRegistered: results.reduce((a, r) => a + r.rampRegistered, 0),
   });
+}
+
+/** The run's planned length in seconds: the ramp at the connect rate, warm-up, measuring, drain. */
+export function plannedSeconds(s: { readonly peers: number; readonly connect: { readonly rate: number }; readonly warmupMs: number; readonly durationMs: number; readonly drainMs: number }): number {
+  return s.peers / s.connect.rate + (s.warmupMs + s.durationMs + s.drainMs) / 1000;
 }
