@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command, type Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from './option-parsers.js';
+import { redactUrl } from '../net/redact-url.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -109,15 +110,9 @@ function fileForm(option: Option, value: unknown): unknown {
   return value;
 }
 
+/** A Redis (or any) URL with a password, printed without it. */
 function redactUrlPassword(value: unknown): unknown {
-  if (typeof value !== 'string' || !/^[a-z]+s?:\/\/[^/]*:[^/@]*@/i.test(value)) return value;
-  try {
-    const url = new URL(value);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return value;
-  }
+  return typeof value === 'string' && /^[a-z]+s?:\/\/[^/]*:[^/@]*@/i.test(value) ? redactUrl(value) : value;
 }
 
 /** The JSON Schema of a config file (published as docs/serve-config.schema.json). */

@@ -1,6 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import type { RedisClient } from '../state/redis/redis-client.js';
-import { redactUrl } from '../state/redis/redis-backend.js';
+import { redactUrl } from '../net/redact-url.js';
 import { errorText } from '../net/error-text.js';
 
 export interface InspectConnectOptions {

@@ -37,6 +37,7 @@ import {
 import { InstanceRegistry } from './instance-registry.js';
 import { KeySpace } from './key-space.js';
 import { SCRIPTS } from './scripts.js';
+import { redactUrl } from '../../net/redact-url.js';
 import { sessionHash, storedRecordJson } from './stored-record.js';
 import { CREATE_ROOM_LUA } from './room-scripts.js';
 import { parseApiKeyRecord } from './api-key-json.js';
@@ -1160,13 +1161,3 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
