@@ -89,7 +89,12 @@ export class HttpAdmin implements AdminTarget {
   }
 
   async listApiKeys() {
-    return (await this.call('GET', '/admin/keys')).body.keys as PublicApiKey[];
+    const reply = await this.call('GET', '/admin/keys');
+    if (reply.status !== 200 || !Array.isArray(reply.body.keys)) {
+      // A 404 here is most often the main port of a server whose operator endpoints are on --admin-port.
+      throw new AdminError(`GET /admin/keys: ${String(reply.body.error ?? `HTTP ${reply.status}`)} (is --url the server's admin port?)`);
+    }
+    return reply.body.keys as PublicApiKey[];
   }
 
   async revokeApiKey(id: string) {

@@ -6,8 +6,7 @@ import type { KickResult, RoomDeleteResult } from './operator-actions.js';
 /**
  * The `--json` documents. Their fields are a stable interface for scripts: fields may be added
  * (with `version` unchanged), never renamed or removed without raising `version`. Times are ISO
- * 8601 UTC strings, durations whole seconds, absent values null. See the README section
- * "Operator commands" for the list.
+ * 8601 UTC strings, durations whole seconds, absent values null. docs/json-output.md lists them.
  */
 export const JSON_VERSION = 1;
 

@@ -123,3 +123,16 @@ describe('keys revoke', () => {
     expect(revoked.stdout).not.toContain(key);
   }, 30_000);
 });
+
+describe('keys list against the wrong port', () => {
+  it('says so instead of failing on a missing list', async () => {
+    const admin = await freePort();
+    const server = await startServe(['--port', '0', '--host', '127.0.0.1', '--admin-port', String(admin), '--operator-token', 't0k']);
+    const wrong = await runCli(['keys', 'list', '--url', server.http, '--operator-token', 't0k']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/GET \/admin\/keys: .*\(is --url the server's admin port\?\)/);
+    expect(wrong.stderr).not.toContain('not iterable');
+    const right = await runCli(['keys', 'list', '--url', `http://127.0.0.1:${admin}`, '--operator-token', 't0k']);
+    expect(right.code, right.stderr).toBe(0);
+  }, 30_000);
+});
