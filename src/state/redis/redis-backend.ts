@@ -620,6 +620,9 @@ export class RedisBackend implements StateBackend {
       this.heldPresenceDropped++;
     }
     this.heldPresence.push({ roomId, envelope });
+    // Reachable (a publish timed out, or events queue behind held ones): no restore will come to
+    // send them, so a flush is scheduled here; unreachable, the restore schedules it.
+    if (this.healthy()) this.announceHeldPresence();
   }
 
   /**
