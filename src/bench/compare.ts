@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseChoice } from '../cli/option-parsers.js';
+import { parseChoice } from '../options/option-parsers.js';
 import Table from 'cli-table3';
 import chalk from 'chalk';
 import { readJsonReport } from './report-json.js';

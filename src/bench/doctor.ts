@@ -3,7 +3,7 @@ import { availableParallelism, platform } from 'node:os';
 import { Command, Option } from 'commander';
 import Table from 'cli-table3';
 import chalk from 'chalk';
-import { parseChoice, parseInteger } from '../cli/option-parsers.js';
+import { parseChoice, parseInteger } from '../options/option-parsers.js';
 import { PORTS_PER_SOURCE } from './placement.js';
 
 /**

@@ -4,7 +4,7 @@ import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { UsageError } from '../cli/usage-error.js';
+import { UsageError } from '../options/usage-error.js';
 import { parseThreshold } from './thresholds.js';
 
 /**

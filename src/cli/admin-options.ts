@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { AdminError, HttpAdmin, RedisAdmin, type AdminTarget } from '../admin/admin-target.js';
 import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-options.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../options/usage-error.js';
 import { outputOptions } from './output-option.js';
 
 export interface AdminFlags {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command, type Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { parseDuration } from './option-parsers.js';
+import { parseDuration } from '../options/option-parsers.js';
 import { redactUrl } from '../net/redact-url.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../options/usage-error.js';
 
 /**
  * `serve --config FILE`: a JSON or YAML object whose keys are the flags of `serve --help` without

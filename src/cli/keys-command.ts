@@ -3,7 +3,7 @@ import { documentHeader, isoFromSeconds } from '../json-document.js';
 import { parseApiKey } from '../auth/secrets.js';
 import { wantsJson } from './output-option.js';
 import Table from 'cli-table3';
-import { parseDuration } from './option-parsers.js';
+import { parseDuration } from '../options/option-parsers.js';
 import { withAdminTarget, withTarget, type AdminFlags } from './admin-options.js';
 import type { PublicApiKey } from '../admin/admin-target.js';
 

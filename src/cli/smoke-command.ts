@@ -2,8 +2,8 @@ import { Command, Option } from 'commander';
 import { documentHeader } from '../json-document.js';
 import chalk from 'chalk';
 import { runSmoke, type SmokeStep } from '../smoke/smoke-check.js';
-import { parseDuration } from './option-parsers.js';
-import { UsageError } from './usage-error.js';
+import { parseDuration } from '../options/option-parsers.js';
+import { UsageError } from '../options/usage-error.js';
 
 interface SmokeFlags {
   url: string[];

@@ -1,7 +1,7 @@
 import { checkServerUrl, serverUrlOptions, withTarget, type AdminFlags } from '../cli/admin-options.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseDuration, parseInteger } from '../cli/option-parsers.js';
-import { UsageError } from '../cli/usage-error.js';
+import { parseDuration, parseInteger } from '../options/option-parsers.js';
+import { UsageError } from '../options/usage-error.js';
 import { outputOptions, wantsJson } from '../cli/output-option.js';
 import { compileFilters } from '../protocol/filters.js';
 import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-options.js';

@@ -2,7 +2,7 @@ import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from '../state/redis/redis-client.js';
 import { pipelineOf } from './spread-pipeline.js';
 import { CloseCode } from '../protocol/close-codes.js';
-import { peerLeftFrame } from '../server/frames.js';
+import { peerLeftFrame } from '../protocol/frames.js';
 import { controlEnvelope, presenceEnvelope } from '../state/redis/bus-envelope.js';
 import type { KeySpace } from '../state/redis/key-space.js';
 import { serverOfConnection } from '../state/state-backend.js';

@@ -1,7 +1,7 @@
 import { serverMajorVersion, type RedisClient } from '../state/redis/redis-client.js';
 import { KeySpace } from '../state/redis/key-space.js';
 import { compileFilters } from '../protocol/filters.js';
-import { UsageError } from '../cli/usage-error.js';
+import { UsageError } from '../options/usage-error.js';
 import { ClusterReader } from './cluster-reader.js';
 import { NotFoundError } from './errors.js';
 import { peerDetailJson, roomJson, roomsJson, serversJson, statsJson, type RoomFilter } from './json-output.js';

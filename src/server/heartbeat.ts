@@ -1,4 +1,4 @@
-import { PING_FRAME } from './frames.js';
+import { PING_FRAME } from '../protocol/frames.js';
 import type { Connection } from './connection.js';
 
 /**

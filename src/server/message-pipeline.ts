@@ -2,7 +2,7 @@ import { protocolError, StateUnavailableError, type ProtocolError } from '../pro
 import type { ClientMessage } from '../protocol/messages.js';
 import type { PeerPredicate } from '../protocol/filters.js';
 import type { Connection, InboxItem } from './connection.js';
-import { errorFrame, PONG_FRAME } from './frames.js';
+import { errorFrame, PONG_FRAME } from '../protocol/frames.js';
 import { handleDiscover } from './handlers/discover.js';
 import { handleLeave, unregisterConnection } from './handlers/leave.js';
 import { handleRegister } from './handlers/register.js';

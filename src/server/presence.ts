@@ -1,6 +1,6 @@
 import type { PeerLeftReason } from '../protocol/messages.js';
 import type { PeerRecord } from '../state/state-backend.js';
-import { peerLeftFrame, presenceFrame } from './frames.js';
+import { peerLeftFrame, presenceFrame } from '../protocol/frames.js';
 import type { LocalPeers } from './local-peers.js';
 import type { ServerContext } from './server-context.js';
 

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/cli/usage-error.js';
+import { UsageError } from '../../src/options/usage-error.js';
 import { framesPerSecondPerPeer, loadScenario, SCENARIO_DIR, scenarioJsonSchema, shippedScenarioNames, validateScenario } from '../../src/bench/scenario.js';
 
 const files = readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.json') && f !== 'scenario.schema.json');

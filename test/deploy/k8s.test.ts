@@ -12,7 +12,7 @@ import type { ISecret } from 'kubernetes-models/v1/Secret';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { serveCommand } from '../../src/cli/serve-command.js';
-import { parseDuration } from '../../src/cli/option-parsers.js';
+import { parseDuration } from '../../src/options/option-parsers.js';
 import { connect, startServer } from '../helpers/harness.js';
 import { ROOT, ensureBuilt, freePort, killAll, startServe } from '../cli/cli-helpers.js';
 

@@ -1,6 +1,6 @@
 import type { PeerPredicate } from '../../protocol/filters.js';
 import type { Connection } from '../connection.js';
-import { peerSummary } from '../frames.js';
+import { peerSummary } from '../../protocol/frames.js';
 import type { HandlerResult, ServerContext } from '../server-context.js';
 
 /** discover_peers: the other peers of the sender's room that match the (validated) filters, in discovery order. */

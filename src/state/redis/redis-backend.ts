@@ -42,7 +42,7 @@ import { sessionHash, storedRecordJson } from './stored-record.js';
 import { CREATE_ROOM_LUA } from './room-scripts.js';
 import { parseApiKeyRecord } from './api-key-json.js';
 import { requireWholeMs } from '../record-times.js';
-import { peerLeftFrame, presenceFrame } from '../../server/frames.js';
+import { peerLeftFrame, presenceFrame } from '../../protocol/frames.js';
 
 import { DEFAULT_REDIS_OPTIONS, type RedisBackendOptions } from './redis-options.js';
 

@@ -1,6 +1,14 @@
-import type { ProtocolError } from '../protocol/error-codes.js';
-import type { PeerLeftReason } from '../protocol/messages.js';
-import type { PeerRecord } from '../state/state-backend.js';
+import type { ProtocolError } from './error-codes.js';
+import type { Metadata, PeerLeftReason } from './messages.js';
+
+/** What the frames below say of a peer; the state layer's peer record is one. */
+export interface PeerIdentity {
+  readonly peerId: string;
+  readonly role: string;
+  readonly metadata: Metadata;
+  /** Unix time in seconds, with a fraction. */
+  readonly connectedAt: number;
+}
 
 /** Serialisers for everything the server sends; one place, so the wire shapes stay consistent. */
 
@@ -17,7 +25,7 @@ export function errorFrame(error: ProtocolError, requestType?: string): string {
 export const PONG_FRAME = '{"type":"pong"}';
 export const PING_FRAME = '{"type":"ping"}';
 
-export function peerSummary(record: PeerRecord) {
+export function peerSummary(record: PeerIdentity) {
   return {
     peer_id: record.peerId,
     role: record.role,
@@ -26,7 +34,7 @@ export function peerSummary(record: PeerRecord) {
   };
 }
 
-export function presenceFrame(type: 'peer_joined' | 'peer_updated', record: PeerRecord): string {
+export function presenceFrame(type: 'peer_joined' | 'peer_updated', record: PeerIdentity): string {
   return JSON.stringify({ type, peer_id: record.peerId, role: record.role, metadata: record.metadata });
 }
 
