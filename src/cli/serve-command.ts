@@ -1,3 +1,4 @@
+import { parseHostPort } from '../net/host-port.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { DEFAULT_LIMITS } from '../protocol/limits.js';
@@ -158,7 +159,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
   const logger = createLogger(flags.logLevel, flags.logFormat);
   if (flags.redis !== undefined && flags.redisCluster !== undefined) throw new UsageError('give --redis or --redis-cluster, not both');
   for (const node of flags.redisCluster ?? []) {
-    if (!/^\[?[\w.:-]+\]?:\d+$/.test(node)) throw new UsageError(`--redis-cluster nodes must be host:port, got "${node}"`);
+    if (parseHostPort(node) === null) throw new UsageError(`--redis-cluster nodes must be host:port, got "${node}"`);
   }
   const shared = { prefix: flags.prefix, roomTtlMs: flags.roomTtl, reapAfterMs: flags.reapAfter };
   const state = await createStateBackend(

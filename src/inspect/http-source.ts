@@ -3,7 +3,7 @@ import { NotFoundError } from './errors.js';
 import { peerFromJson, roomFromJson, roomsFromJson, serversFromJson, statsFromJson, type Parsed } from './json-input.js';
 import type { RoomFilter } from './json-output.js';
 import type { InspectSource, Shown } from './inspect-source.js';
-import type { KickResult, RoomDeleteResult } from './operator-actions.js';
+import type { KickResult, RoomDeleteResult } from '../admin/peer-removal.js';
 import type { ListRoomsOptions, PeerView } from './views.js';
 
 /**

@@ -7,7 +7,7 @@ import { compileFilters } from '../protocol/filters.js';
 import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-options.js';
 import { colorLevel, styles, type Styles } from './format.js';
 import { kickJson, renderJson, roomDeleteJson, type RoomFilter } from './json-output.js';
-import { DEFAULT_KICK_REASON } from './operator-actions.js';
+import { DEFAULT_KICK_REASON } from '../admin/peer-removal.js';
 import { kickText, peerTable, roomDeleteText, roomsTable, roomTable, serversTable, statsTable } from './tables.js';
 import { watch } from './watch.js';
 import { clean } from './columns.js';

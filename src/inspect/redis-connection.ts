@@ -1,5 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
-import type { RedisClient } from '../state/redis/redis-client.js';
+import { clusterNodes, type RedisClient } from '../state/redis/redis-client.js';
+import { waitReady } from '../state/redis/connection.js';
 import { redactUrl } from '../net/redact-url.js';
 import { errorText } from '../net/error-text.js';
 
@@ -45,7 +46,7 @@ export async function connectRedis(options: InspectConnectOptions): Promise<Redi
   };
   const redis: RedisClient = options.cluster
     ? new Cluster(
-        options.cluster.map((n) => ({ host: n.slice(0, n.lastIndexOf(':')), port: Number(n.slice(n.lastIndexOf(':') + 1)) })),
+        clusterNodes(options.cluster),
         {
           lazyConnect: true,
           enableOfflineQueue: false,
@@ -62,29 +63,14 @@ export async function connectRedis(options: InspectConnectOptions): Promise<Redi
   redis.on('error', (err: unknown) => {
     lastError = err;
   });
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      // ioredis's Cluster can leave connect() pending once it is ready: read its status too.
-      new Promise<void>((resolve, reject) => {
-        const poll = setInterval(() => redis.status === 'ready' && (clearInterval(poll), resolve()), 25);
-        redis.connect().then(
-          () => (clearInterval(poll), resolve()),
-          (err: unknown) => (clearInterval(poll), reject(err)),
-        );
-      }),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no connection within ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
-      }),
-    ]);
+    await waitReady(redis, options.connectTimeoutMs, true);
     connectedOnce = true;
   } catch (err) {
     if (redis.status !== 'end') redis.disconnect();
     if (redis instanceof Cluster) for (const node of redis.nodes()) node.disconnect();
-    const cause = lastError ?? err;
+    const cause = lastError ?? (err as Error).cause ?? err;
     throw new RedisUnreachableError(`cannot reach Redis at ${redactUrl(options.url)}: ${errorText(cause)}`, { cause });
-  } finally {
-    clearTimeout(timer);
   }
   return redis;
 }

@@ -1,11 +1,12 @@
-import { serverMajorVersion, type RedisClient } from '../state/redis/redis-client.js';
+import type { RedisClient } from '../state/redis/redis-client.js';
+import { RedisBackend } from '../state/redis/redis-backend.js';
+import { deleteRoomWithPeers, kickPeer, type KickResult, type RoomDeleteResult } from '../admin/peer-removal.js';
 import { KeySpace } from '../state/redis/key-space.js';
 import { compileFilters } from '../protocol/filters.js';
 import { UsageError } from '../options/usage-error.js';
 import { ClusterReader } from './cluster-reader.js';
 import { NotFoundError } from './errors.js';
 import { peerDetailJson, roomJson, roomsJson, serversJson, statsJson, type RoomFilter } from './json-output.js';
-import { OperatorActions } from './operator-actions.js';
 import { closeRedis, connectRedis, RedisUnreachableError } from './redis-connection.js';
 import type { InspectSource } from './inspect-source.js';
 import type { ListRoomsOptions } from './views.js';
@@ -23,24 +24,26 @@ export interface RedisSourceOptions {
 /** The operator commands straight on the Redis that `serve --redis` instances share. */
 export class RedisSource implements InspectSource {
   private readonly reader: ClusterReader;
-  private readonly actions: OperatorActions;
 
   private constructor(
     private readonly redis: RedisClient,
     private readonly prefix: string,
-    sharded: boolean,
+    /** The state backend on the same connection, for kick and room delete: the servers' own admin path. */
+    private readonly state: RedisBackend,
   ) {
-    const keys = new KeySpace(prefix);
-    this.reader = new ClusterReader(redis, keys);
-    this.actions = new OperatorActions(redis, keys, sharded);
+    this.reader = new ClusterReader(redis, new KeySpace(prefix));
   }
 
   static async open(options: RedisSourceOptions): Promise<RedisSource> {
     const redis = await connectRedis({ url: options.url, cluster: options.cluster, connectTimeoutMs: options.connectTimeoutMs, reconnect: options.reconnect });
     try {
-      // Redis Cluster 7+: instances listen on sharded channels.
-      const sharded = options.cluster !== undefined && (await serverMajorVersion(redis)) >= 7;
-      return new RedisSource(redis, options.prefix, sharded);
+      const state = new RedisBackend(
+        { url: options.url, cluster: options.cluster ?? null, prefix: options.prefix, connectTimeoutMs: options.connectTimeoutMs },
+        redis,
+      );
+      // Learns how the instances listen (sharded channels on Redis Cluster 7+).
+      await state.open();
+      return new RedisSource(redis, options.prefix, state);
     } catch (err) {
       await closeRedis(redis);
       throw failed(err);
@@ -94,12 +97,20 @@ export class RedisSource implements InspectSource {
     });
   }
 
-  kick(peerId: string, reason: string) {
-    return this.request(() => this.actions.kick(peerId, reason));
+  kick(peerId: string, reason: string): Promise<KickResult> {
+    return this.request(async () => {
+      const result = await kickPeer(this.state, peerId, reason);
+      if (result === null) throw new NotFoundError(`peer "${peerId}" not found`);
+      return result;
+    });
   }
 
-  deleteRoom(roomId: string, reason: string) {
-    return this.request(() => this.actions.deleteRoom(roomId, reason));
+  deleteRoom(roomId: string, reason: string): Promise<RoomDeleteResult> {
+    return this.request(async () => {
+      const result = await deleteRoomWithPeers(this.state, roomId, reason);
+      if (result === null) throw new NotFoundError(`room "${roomId}" not found`);
+      return result;
+    });
   }
 
   notReady(): string | null {

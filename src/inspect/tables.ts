@@ -14,7 +14,7 @@ import {
   type Styles,
 } from './format.js';
 import type { RoomFilter } from './json-output.js';
-import type { KickResult, RoomDeleteResult } from './operator-actions.js';
+import type { KickResult, RoomDeleteResult } from '../admin/peer-removal.js';
 
 /** Column layout without borders (grep-friendly), two spaces between columns. */
 const NO_BORDERS = {

@@ -1,12 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import { CloseCode } from '../protocol/close-codes.js';
-import type { ControlMessage, PeerRecord } from '../state/state-backend.js';
+import type { PeerRecord } from '../state/state-backend.js';
 import { safeEqual } from '../auth/secrets.js';
 import { issueApiKey, newRoomRecord, publicKey } from '../admin/records.js';
 import { API_KEY_LIFETIME, lifetimeMs, ROOM_LIFETIME } from '../admin/lifetimes.js';
 import { checkRoomId } from '../admin/room-id.js';
+import { DEFAULT_KICK_REASON, deleteRoomWithPeers, kickPeer } from '../admin/peer-removal.js';
 import { Authenticator } from '../auth/authenticator.js';
-import { announceLeft } from './presence.js';
 import { actsAsOperator, creatorOf, type Caller } from './caller.js';
 import { clientAddress } from './client-address.js';
 import { KeyedRateLimiter, type Rate } from './keyed-rate-limiter.js';
@@ -20,8 +19,6 @@ import type { ServerContext } from './server-context.js';
  */
 export const CREATE_ROOM_RATE: Rate = Object.freeze({ ratePerSecond: 0.1, burst: 30 });
 
-/** The close reason a removed peer gets unless the operator gives one. */
-const DEFAULT_CLOSE_REASON = 'removed by an operator';
 /** Longest close reason a WebSocket close frame carries. */
 const MAX_CLOSE_REASON_BYTES = 123;
 
@@ -36,11 +33,7 @@ export function checkCloseReason(value: unknown): { ok: true; reason: string } |
 export class OperatorActions {
   private readonly roomCreations = new KeyedRateLimiter(CREATE_ROOM_RATE);
 
-  constructor(
-    private readonly ctx: ServerContext,
-    /** Closes a connection of this instance as the bus would. */
-    private readonly closeLocal: (message: ControlMessage) => void,
-  ) {}
+  constructor(private readonly ctx: ServerContext) {}
 
   /**
    * Who calls: anyone with authentication off and no operator token (local development); otherwise
@@ -94,8 +87,10 @@ export class OperatorActions {
     if (!(await this.mayManage(caller, record.roomId))) {
       return this.forbidden(caller, record.roomId, `only the operator token or the creator of room ${record.roomId} may remove its peers`);
     }
-    await this.kick(record, reason);
-    return { status: 200, body: { deleted: peerId, room_id: record.roomId } };
+    const kicked = await kickPeer(this.ctx.state, peerId, reason ?? DEFAULT_KICK_REASON, record);
+    if (kicked === null) return { status: 404, body: { error: `peer ${peerId} not found` } };
+    this.logKicked(kicked.peerId, kicked.roomId);
+    return { status: 200, body: { deleted: peerId, room_id: kicked.roomId } };
   }
 
   async deleteRoom(request: DeleteRoomRequest): Promise<HttpReply> {
@@ -111,11 +106,10 @@ export class OperatorActions {
     if (!mayManageRoom(caller, created)) {
       return this.forbidden(caller, roomId, `only the operator token or the room's creator may delete room ${roomId}`);
     }
-    const peers = await this.ctx.state.listRoom(roomId);
-    if (peers.length === 0 && created === null) return { status: 404, body: { error: `room ${roomId} not found` } };
-    for (const record of peers) await this.kick(record, request.reason);
-    await this.ctx.state.deleteRoom(roomId);
-    return { status: 200, body: { room_id: roomId, deleted_peers: peers.map((p) => p.peerId) } };
+    const deleted = await deleteRoomWithPeers(this.ctx.state, roomId, request.reason ?? DEFAULT_KICK_REASON);
+    if (deleted === null) return { status: 404, body: { error: `room ${roomId} not found` } };
+    for (const p of deleted.peers) this.logKicked(p.peerId, roomId);
+    return { status: 200, body: { room_id: roomId, deleted_peers: deleted.peers.map((p) => p.peerId) } };
   }
 
   async createApiKey(body: Record<string, unknown>): Promise<HttpReply> {
@@ -161,25 +155,8 @@ export class OperatorActions {
     return refusal(403, 'FORBIDDEN', error);
   }
 
-  /**
-   * Operator removal: the shared record goes first (so a dead owner cannot keep it), subscribers
-   * are told `kicked`, then the owning instance closes the socket.
-   */
-  private async kick(record: PeerRecord, reason = DEFAULT_CLOSE_REASON): Promise<void> {
-    const { ctx } = this;
-    const removed = await ctx.state.unregister(record.peerId, record.connectionId, 'kicked');
-    if (removed) await announceLeft(ctx, removed, 'kicked');
-    const message: ControlMessage = {
-      kind: 'close',
-      peerId: record.peerId,
-      connectionId: record.connectionId,
-      code: CloseCode.NORMAL,
-      reason,
-      leftReason: 'kicked',
-    };
-    if (record.serverId === ctx.serverId) this.closeLocal(message);
-    else await ctx.state.sendControl(record.serverId, message);
-    ctx.log.info({ event: 'kicked', peerId: record.peerId, roomId: record.roomId }, 'peer removed by an operator');
+  private logKicked(peerId: string, roomId: string): void {
+    this.ctx.log.info({ event: 'kicked', peerId, roomId }, 'peer removed by an operator');
   }
 }
 

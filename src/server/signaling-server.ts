@@ -93,7 +93,7 @@ export class SignalingServer implements BusSink {
       perMessageDeflate: false,
       clientTracking: false,
     });
-    this.operator = new OperatorActions(this.ctx, (message) => this.control(message));
+    this.operator = new OperatorActions(this.ctx);
     const http = this.httpBackend();
     const separateAdmin = this.options.adminPort !== null;
     const main: RouteSet = { public: true, operator: !separateAdmin };

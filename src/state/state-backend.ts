@@ -214,7 +214,14 @@ export interface StateBackend {
   route(roomId: string, targetPeerId: string, frame: string, origin: RelayOrigin): Promise<RouteResult>;
   /** Sends a presence frame to the subscribers of a room on every instance, except the connection it is about. */
   publishPresence(roomId: string, aboutConnectionId: string, frame: string): Promise<void>;
-  sendControl(serverId: string, message: ControlMessage): Promise<void>;
+  /** Sends an instruction to an instance; true when that instance heard it (false: it is gone). */
+  sendControl(serverId: string, message: ControlMessage): Promise<boolean>;
+  /**
+   * Operator removal: takes a peer out of shared state wherever it is held, if `connectionId` still
+   * holds it; returns the removed record. The instance holding the connection is told separately
+   * (sendControl), and its own unregister then finds nothing left to announce.
+   */
+  removePeer(ref: RegistrationRef): Promise<PeerRecord | null>;
   /** Number of active rooms and their sizes, for metrics. */
   census(): Promise<RoomCensus>;
   /**
@@ -230,7 +237,11 @@ export interface StateBackend {
   createRoom(room: RoomRecord): Promise<boolean>;
   /** The room record, or null when there is none or it expired. */
   getRoom(roomId: string): Promise<RoomRecord | null>;
-  deleteRoom(roomId: string): Promise<void>;
+  /**
+   * Deletes the room's record; once nobody is in the room, its other records go too (a peer
+   * joining meanwhile keeps them). True when the room is gone entirely.
+   */
+  deleteRoom(roomId: string): Promise<boolean>;
 
   /** Stores a key (kept until a day after it expires). Rejects, writing nothing, for a fractional `expiresAt`. */
   putApiKey(key: ApiKeyRecord): Promise<void>;

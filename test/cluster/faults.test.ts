@@ -147,7 +147,7 @@ describe.runIf(requireRedis())('faults: dead instances, Redis outages, drains', 
 
     // Fault injection: s1's subscriber connection drops and stays down (its command connection
     // works), so s1 is unhealthy while registrations through it still succeed.
-    const subscriber = (cutOff as unknown as { sub: { disconnect(): void; connect(): Promise<void> } }).sub;
+    const subscriber = (cutOff as unknown as { connection: { sub: { disconnect(): void; connect(): Promise<void> } } }).connection.sub;
     subscriber.disconnect();
     await eventually(() => fetch(`http://127.0.0.1:${s1.address.port}/health`).then((r) => r.status), (st) => st === 503);
     await registeredPeer(s1, { room_id: room, peer_id: 'joiner', metadata: { tags: ['gpu'] } });

@@ -28,11 +28,11 @@ describe.runIf(requireRedis())('presence events held after a failed publish (Red
         peerId: 'w', roomId: 'r', role: 'peer', metadata: {}, connectedAt: 1, serverId: 'hb', connectionId: 'hb:1', sessionToken: 's', subject: null, presence: true,
       };
       await b.register({ record: watcher, current: null, wantAdmin: false, proof: { sessionToken: null, subject: null }, newestWins: false, maxPeersPerRoom: 10 });
-      // One publish times out while Redis itself stays reachable (fault injection on a private method).
-      const backend = a as unknown as { fanOutPresence: (...args: unknown[]) => Promise<void> };
-      const real = backend.fanOutPresence.bind(a);
-      backend.fanOutPresence = async () => {
-        backend.fanOutPresence = real;
+      // One publish times out while Redis itself stays reachable (fault injection on the backend's private bus).
+      const bus = (a as unknown as { bus: { fanOutPresence: (...args: unknown[]) => Promise<void> } }).bus;
+      const real = bus.fanOutPresence.bind(bus);
+      bus.fanOutPresence = async () => {
+        bus.fanOutPresence = real;
         throw new StateUnavailableError('Redis presence timed out');
       };
       await a.publishPresence('r', 'ha:9', '{"n":1}');

@@ -7,6 +7,7 @@ import {
   type PeerRecord,
   type RegisterOutcome,
   type RegisterRequest,
+  type RegistrationRef,
   type RoomCensus,
   type RoomEntry,
   type ApiKeyRecord,
@@ -170,8 +171,9 @@ export class MemoryBackend implements StateBackend {
     return room;
   }
 
-  async deleteRoom(roomId: string): Promise<void> {
+  async deleteRoom(roomId: string): Promise<boolean> {
     this.store.roomRecords.delete(roomId);
+    return (await this.listRoom(roomId)).length === 0;
   }
 
   async putApiKey(key: ApiKeyRecord): Promise<void> {
@@ -206,8 +208,14 @@ export class MemoryBackend implements StateBackend {
     return true;
   }
 
-  async sendControl(serverId: string, message: ControlMessage): Promise<void> {
-    this.store.instances.get(serverId)?.control(message);
+  async sendControl(serverId: string, message: ControlMessage): Promise<boolean> {
+    const instance = this.store.instances.get(serverId);
+    instance?.control(message);
+    return instance !== undefined;
+  }
+
+  async removePeer(ref: RegistrationRef): Promise<PeerRecord | null> {
+    return this.unregister(ref.peerId, ref.connectionId);
   }
 }
 

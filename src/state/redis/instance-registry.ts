@@ -1,22 +1,24 @@
-import type { RedisClient } from './redis-client.js';
 import type { BackendObserver, InstanceInfo, InstanceStats } from '../state-backend.js';
-import type { KeySpace } from './key-space.js';
 import { serverOfConnection } from '../state-backend.js';
+import type { RedisCore } from './redis-core.js';
+
+/** What the registry asks of the instance's recovery. */
+export interface RegistryRecovery {
+  /** Removes a peer of a dead instance, telling its room. */
+  reapPeer(peerId: string, connectionId: string): Promise<void>;
+  /** Refreshes the TTLs of what this instance holds. */
+  keepalive(): Promise<void>;
+  /** This instance's heartbeat had lapsed (it may have been taken for dead and reaped). */
+  lapsed(): void;
+}
 
 export interface InstanceRegistryDeps {
-  readonly redis: RedisClient;
-  readonly keys: KeySpace;
+  readonly core: RedisCore;
   readonly instance: InstanceInfo;
-  readonly reapAfterMs: number;
-  readonly roomTtlMs: number;
   readonly stats: () => InstanceStats;
-  readonly run: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
-  readonly reapPeer: (peerId: string, connectionId: string) => Promise<void>;
-  readonly keepalive: () => Promise<void>;
+  readonly recovery: RegistryRecovery;
   /** Whether anyone still listens on the instance's channel (false when that cannot be known). */
   readonly isListening: (serverId: string) => Promise<boolean>;
-  /** This instance's heartbeat had lapsed (it may have been taken for dead and reaped). */
-  readonly onLapsed: () => void;
   readonly observer: BackendObserver;
 }
 
@@ -40,11 +42,23 @@ export class InstanceRegistry {
 
   /** How long past `reapAfterMs` an instance that still listens on its channel is spared. */
   get graceMs(): number {
-    return Math.floor(this.deps.reapAfterMs / 2);
+    return Math.floor(this.reapAfterMs / 2);
   }
 
   get intervalMs(): number {
-    return Math.max(50, Math.floor(this.deps.reapAfterMs / 3));
+    return Math.max(50, Math.floor(this.reapAfterMs / 3));
+  }
+
+  private get reapAfterMs(): number {
+    return this.deps.core.options.reapAfterMs;
+  }
+
+  private get roomTtlMs(): number {
+    return this.deps.core.options.roomTtlMs;
+  }
+
+  private run<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.deps.core.runner.run(name, fn);
   }
 
   start(): void {
@@ -58,7 +72,10 @@ export class InstanceRegistry {
   }
 
   async beat(): Promise<void> {
-    const { redis, keys, instance, reapAfterMs, roomTtlMs, run } = this.deps;
+    const { instance } = this.deps;
+    const { cmd: redis, keys } = this.deps.core;
+    const { reapAfterMs, roomTtlMs } = this;
+    const run = this.run.bind(this);
     const now = Date.now();
     const { connections, peers, relayed } = this.deps.stats();
     const last = this.lastBeat;
@@ -89,13 +106,14 @@ export class InstanceRegistry {
       ]),
     );
     // HSET counts the fields it created: any means the key had gone since the previous beat.
-    if (this.beats++ > 0 && added > 0) this.deps.onLapsed();
+    if (this.beats++ > 0 && added > 0) this.deps.recovery.lapsed();
   }
 
   /** Removes this instance's own records on a clean stop. */
   async deregister(): Promise<void> {
-    const { redis, keys, instance, run } = this.deps;
-    await run('deregister', () =>
+    const { instance } = this.deps;
+    const { cmd: redis, keys } = this.deps.core;
+    await this.run('deregister', () =>
       Promise.all([redis.del(keys.server(instance.serverId), keys.serverPeers(instance.serverId)), redis.zrem(keys.servers, instance.serverId)]),
     );
   }
@@ -107,9 +125,9 @@ export class InstanceRegistry {
       await this.beat();
       await this.reapDead();
       // Keepalive well inside the room TTL, but not every tick.
-      if (++this.ticks * this.intervalMs >= Math.min(this.deps.roomTtlMs / 4, 300_000)) {
+      if (++this.ticks * this.intervalMs >= Math.min(this.roomTtlMs / 4, 300_000)) {
         this.ticks = 0;
-        await this.deps.keepalive();
+        await this.deps.recovery.keepalive();
       }
     } catch {
       // Redis unreachable: the backend's outage handling takes it from here.
@@ -119,7 +137,10 @@ export class InstanceRegistry {
   }
 
   async reapDead(): Promise<string[]> {
-    const { redis, keys, instance, reapAfterMs, run, observer } = this.deps;
+    const { instance, observer } = this.deps;
+    const { cmd: redis, keys } = this.deps.core;
+    const { reapAfterMs } = this;
+    const run = this.run.bind(this);
     const now = Date.now();
     const lapsed = await run('zrangebyscore', () => redis.zrangebyscore(keys.servers, '-inf', now - reapAfterMs, 'WITHSCORES'));
     const reaped: string[] = [];
@@ -141,7 +162,7 @@ export class InstanceRegistry {
       observer.event('warn', 'instance lost: removing its peers', { lostServerId: serverId, peers: peers.length });
       for (const peerId of peers) {
         const conn = await run('hget', () => redis.hget(keys.peer(peerId), 'conn'));
-        if (conn && serverOfConnection(conn) === serverId) await this.deps.reapPeer(peerId, conn);
+        if (conn && serverOfConnection(conn) === serverId) await this.deps.recovery.reapPeer(peerId, conn);
       }
       await run('reap', () => Promise.all([redis.del(keys.serverPeers(serverId), keys.reapLock(serverId)), redis.zrem(keys.servers, serverId)]));
       reaped.push(serverId);
@@ -151,8 +172,9 @@ export class InstanceRegistry {
 
   /** Whether an instance counts as alive although nothing answered on its channel just now. */
   async looksAlive(serverId: string): Promise<boolean> {
-    const { redis, keys, reapAfterMs, run } = this.deps;
-    const [beating, lastBeat] = await run('exists', () =>
+    const { cmd: redis, keys } = this.deps.core;
+    const { reapAfterMs } = this;
+    const [beating, lastBeat] = await this.run('exists', () =>
       Promise.all([redis.exists(keys.server(serverId)), redis.zscore(keys.servers, serverId)]),
     );
     return beating > 0 || (lastBeat !== null && Number(lastBeat) > Date.now() - reapAfterMs - this.graceMs);

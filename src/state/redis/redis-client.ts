@@ -1,4 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { parseHostPort, type HostPort } from '../../net/host-port.js';
 
 /** A standalone Redis or a Redis Cluster: the backend uses what both offer. */
 export type RedisClient = Redis | Cluster;
@@ -32,7 +33,7 @@ export function createClients(settings: ClientSettings): { cmd: RedisClient; sub
       sub: new Redis(settings.url, { ...common, connectionName: 'sleap-signal-sub', autoResubscribe: true }),
     };
   }
-  const nodes = settings.cluster.map(parseNode);
+  const nodes = clusterNodes(settings.cluster);
   const clusterOptions = {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -50,10 +51,13 @@ export function createClients(settings: ClientSettings): { cmd: RedisClient; sub
   };
 }
 
-function parseNode(node: string): { host: string; port: number } {
-  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(node.trim());
-  if (!m) throw new Error(`cluster node must be host:port, got "${node}"`);
-  return { host: m[1]!, port: Number(m[2]) };
+/** Seed nodes of a Redis Cluster, each `host:port`. */
+export function clusterNodes(nodes: readonly string[]): HostPort[] {
+  return nodes.map((node) => {
+    const parsed = parseHostPort(node);
+    if (parsed === null) throw new Error(`cluster node must be host:port, got "${node}"`);
+    return parsed;
+  });
 }
 
 /** Major version of the Redis server behind a client (from INFO server). */

@@ -1,251 +1,257 @@
-/**
- * Lua scripts. Each touches the keys of one hash slot only (one room, one peer), so the same
- * scripts run on Redis Cluster; REGISTER_FRESH, for a standalone Redis only, is the exception. `srv(conn)` is the server id part of a connection id.
- */
+import type { RedisClient } from './redis-client.js';
+import { LUA_SCRIPTS, type ScriptName } from './lua-sources.js';
 
-const SERVER_OF = `local function srv(c) return string.match(c, '^(.*):[^:]*$') end`;
+/** A room's four keys, as KeySpace.room gives them: peers, routes, presence, meta. */
+export type RoomKeys = readonly [peers: string, routes: string, presence: string, meta: string];
 
-/**
- * Claim a peer id for a connection. KEYS: peer, owner. ARGV: conn, room, proof session hash,
- * proofSubject, newestWins, new session hash, at, subject, ttl s, ownership ttl ms. Session tokens
- * are kept as hashes only. A peer id owned by another authenticated subject is TAKEN even while
- * nobody holds it. Returns {'TAKEN', priorRoom} or {'OK', session, at, prior conn, room, session,
- * subject, at}. A claim into the same room keeps connected_at, and the session token when the
- * connection holds it already or proved the takeover with it.
- */
-export const CLAIM = `
-local cur = redis.call('HMGET', KEYS[1], 'conn', 'room', 'session', 'subject', 'at')
-local owner = redis.call('GET', KEYS[2])
-if owner and owner ~= ARGV[8] then return {'TAKEN', cur[2] or ''} end
-if cur[1] and cur[1] ~= ARGV[1] then
-  local proven = ARGV[5] == '1' or (ARGV[3] ~= '' and ARGV[3] == cur[3]) or (ARGV[4] ~= '' and ARGV[4] == cur[4])
-  if not proven then return {'TAKEN', cur[2] or ''} end
-end
-local session, at = ARGV[6], ARGV[7]
-if cur[1] and cur[2] == ARGV[2] then
-  at = cur[5]
-  if cur[1] == ARGV[1] or (ARGV[3] ~= '' and ARGV[3] == cur[3]) then session = cur[3] end
-end
-redis.call('HSET', KEYS[1], 'conn', ARGV[1], 'room', ARGV[2], 'session', session, 'subject', ARGV[8], 'at', at)
-redis.call('EXPIRE', KEYS[1], ARGV[9])
-if ARGV[8] ~= '' then redis.call('SET', KEYS[2], ARGV[8], 'PX', ARGV[10]) end
-return {'OK', session, at, cur[1] or '', cur[2] or '', cur[3] or '', cur[4] or '', cur[5] or ''}
-`;
+type Arg = string | number;
+type Raw = (string | number | null)[];
+type Call = (...args: Arg[]) => Promise<unknown>;
 
-/** Undo a claim (the room was full). KEYS: peer. ARGV: conn, prior conn ('' = none), room, session, subject, at. */
-export const UNCLAIM = `
-if redis.call('HGET', KEYS[1], 'conn') ~= ARGV[1] then return 0 end
-if ARGV[2] == '' then redis.call('DEL', KEYS[1])
-else redis.call('HSET', KEYS[1], 'conn', ARGV[2], 'room', ARGV[3], 'session', ARGV[4], 'subject', ARGV[5], 'at', ARGV[6]) end
-return 1
-`;
+/** A peer id's claim before this one, as claim.lua reports it. */
+export interface PriorClaim {
+  readonly connectionId: string;
+  readonly roomId: string;
+  readonly sessionHash: string;
+  readonly subject: string;
+  readonly connectedAt: string;
+}
 
-/** Delete a peer key if the connection still holds it. KEYS: peer. ARGV: conn. */
-export const RELEASE = `
-if redis.call('HGET', KEYS[1], 'conn') == ARGV[1] then redis.call('DEL', KEYS[1]); return 1 end
-return 0
-`;
+export interface ClaimArgs {
+  readonly connectionId: string;
+  readonly roomId: string;
+  /** Hash of the session token offered as proof of a takeover ('' = none). */
+  readonly proofHash: string;
+  readonly proofSubject: string;
+  readonly newestWins: boolean;
+  readonly sessionHash: string;
+  readonly connectedAt: string;
+  readonly subject: string;
+  readonly ttlSeconds: number;
+  readonly ownershipTtlMs: number;
+}
 
-/**
- * Add (or replace) a peer in a room, checking the room limit with the peer's own slots free.
- * KEYS: peers, routes, presence, meta. ARGV: peer, record, conn, presence, max, wantAdmin,
- * vacated peer in this room ('' = none), now ms, ttl s, the room version the caller holds a copy
- * of ('' = none).
- * Returns {'FULL'} or {'OK', admin, conflict, previous record of the peer here or '', version after,
- * other presence subscribers, then '1', peer1, record1, ... (the whole room) or '0', version before
- * (the room was at the version the caller named: it applies the join to its copy itself)}.
- */
-const JOIN_FN = `local function join(K, A)
-  local before = redis.call('HMGET', K[4], 'created_at', 'v')
-  local current = before[2] and A[10] ~= '' and ((before[1] or '') .. ':' .. before[2]) == A[10]
-  local n = redis.call('HLEN', K[1])
-  if redis.call('HEXISTS', K[1], A[1]) == 1 then n = n - 1 end
-  local vac = A[7]
-  if vac ~= '' and vac ~= A[1] and redis.call('HGET', K[2], vac) == A[3] then n = n - 1 else vac = '' end
-  if n >= tonumber(A[5]) then return {'FULL'} end
-  local admin = redis.call('HGET', K[4], 'admin')
-  local old = redis.call('HGET', K[1], A[1])
-  if vac ~= '' then
-    redis.call('HDEL', K[1], vac)
-    redis.call('HDEL', K[2], vac)
-    redis.call('HDEL', K[3], vac)
-    if admin == vac then admin = false end
-  end
-  redis.call('HSET', K[1], A[1], A[2])
-  redis.call('HSET', K[2], A[1], A[3])
-  if A[4] == '1' then redis.call('HSET', K[3], A[1], A[3]) else redis.call('HDEL', K[3], A[1]) end
-  local conflict = ''
-  if A[6] == '1' then
-    if (not admin) or admin == A[1] then admin = A[1] else conflict = admin end
-  elseif admin == A[1] then
-    admin = false
-  end
-  if admin then redis.call('HSET', K[4], 'admin', admin) else redis.call('HDEL', K[4], 'admin') end
-  redis.call('HSETNX', K[4], 'created_at', A[8])
-  redis.call('HSET', K[4], 'last_used', A[8])
-  local v = redis.call('HINCRBY', K[4], 'v', 1)
-  for i = 1, 4 do redis.call('EXPIRE', K[i], A[9]) end
-  local version = redis.call('HGET', K[4], 'created_at') .. ':' .. v
-  local audience = redis.call('HLEN', K[3])
-  if A[4] == '1' then audience = audience - 1 end
-  if current then return {'OK', admin or '', conflict, old or '', version, audience, '0', A[10]} end
-  local out = {'OK', admin or '', conflict, old or '', version, audience, '1'}
-  local all = redis.call('HGETALL', K[1])
-  for i = 1, #all do out[#out + 1] = all[i] end
-  return out
-end`;
+export type ClaimReply =
+  | { readonly taken: true }
+  | {
+      readonly taken: false;
+      /** The session hash Redis kept: the new one, the proof's, or the holder's own. */
+      readonly sessionHash: string;
+      readonly connectedAt: string;
+      readonly prior: PriorClaim | null;
+    };
 
-export const JOIN = `${JOIN_FN}
-return join(KEYS, ARGV)
-`;
+export interface JoinArgs {
+  readonly peerId: string;
+  readonly recordJson: string;
+  readonly connectionId: string;
+  readonly presence: boolean;
+  readonly maxPeers: number;
+  readonly wantAdmin: boolean;
+  /** The connection's previous peer id in this room, removed in the same step ('' = none). */
+  readonly vacatedInRoom: string;
+  readonly now: number;
+  readonly ttlSeconds: number;
+  /** The room version whose copy the caller holds ('' = none). */
+  readonly expectedVersion: string;
+}
 
-/**
- * A first registration under a peer id nobody holds or owns, in one call: JOIN, then CLAIM's writes,
- * the room index and the instance's peer set. Its keys span slots, so it runs on a standalone Redis
- * only; anything else ('HELD') takes the two calls CLAIM then JOIN.
- * KEYS: peer, owner, room peers, routes, presence, meta, rooms index, instance peers.
- * ARGV: conn, room, session, at, subject, ttl s, ownership ttl ms, now ms, rooms index ttl ms, then
- * JOIN's ten arguments. Returns {'HELD'} or what JOIN returns.
- */
-export const REGISTER_FRESH = `${JOIN_FN}
-if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return {'HELD'} end
-local A = {}
-for i = 10, 19 do A[#A + 1] = ARGV[i] end
-local out = join({KEYS[3], KEYS[4], KEYS[5], KEYS[6]}, A)
-if out[1] ~= 'OK' then return out end
-redis.call('HSET', KEYS[1], 'conn', ARGV[1], 'room', ARGV[2], 'session', ARGV[3], 'subject', ARGV[5], 'at', ARGV[4])
-redis.call('EXPIRE', KEYS[1], ARGV[6])
-if ARGV[5] ~= '' then redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[7]) end
-redis.call('ZADD', KEYS[7], ARGV[8], ARGV[2])
-redis.call('PEXPIRE', KEYS[7], ARGV[9])
-redis.call('SADD', KEYS[8], A[1])
-return out
-`;
+/** The room as a join leaves it: either the whole room, or the caller's copy was current. */
+export type JoinListing =
+  | { readonly current: true; readonly versionBefore: string }
+  | { readonly current: false; readonly peers: readonly { readonly peerId: string; readonly recordJson: string }[] };
 
-/**
- * Remove a peer from a room if the connection still holds it. KEYS: peers, routes, presence,
- * meta. ARGV: peer, conn, now ms, ttl s. Returns the removed record or nil.
- */
-export const LEAVE = `
-if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return false end
-local rec = redis.call('HGET', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('HDEL', KEYS[3], ARGV[1])
-if redis.call('HGET', KEYS[4], 'admin') == ARGV[1] then redis.call('HDEL', KEYS[4], 'admin') end
-redis.call('HSET', KEYS[4], 'last_used', ARGV[3])
-redis.call('HINCRBY', KEYS[4], 'v', 1)
-redis.call('EXPIRE', KEYS[4], ARGV[4])
-return rec
-`;
+export type JoinReply =
+  | { readonly joined: false }
+  | {
+      readonly joined: true;
+      readonly admin: string | null;
+      /** Set when the peer asked for the admin seat and someone else holds it. */
+      readonly adminConflict: string | null;
+      /** The peer's record in this room before the join. */
+      readonly previousJson: string | null;
+      readonly version: string;
+      /** Other presence subscribers of the room. */
+      readonly audience: number;
+      readonly listing: JoinListing;
+    };
 
-/** Replace an owned record. KEYS: peers, routes, meta. ARGV: peer, conn, record. Returns 1 or 0. */
-export const UPDATE = `
-if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-redis.call('HINCRBY', KEYS[3], 'v', 1)
-return 1
-`;
+export interface FreshArgs {
+  readonly connectionId: string;
+  readonly roomId: string;
+  readonly sessionHash: string;
+  readonly connectedAt: string;
+  readonly subject: string;
+  readonly ttlSeconds: number;
+  readonly ownershipTtlMs: number;
+  readonly now: number;
+  readonly roomsIndexTtlMs: number;
+}
+
+export interface FreshKeys {
+  readonly peer: string;
+  readonly owner: string;
+  readonly room: RoomKeys;
+  readonly roomsIndex: string;
+  readonly instancePeers: string;
+}
+
+export interface RoomListReply {
+  /** '' when the room has no version (no meta): nothing to hold a copy against. */
+  readonly version: string;
+  /** The records, or null when the caller's copy is current. */
+  readonly records: readonly string[] | null;
+}
+
+export interface RouteTarget {
+  readonly peerId: string;
+  readonly envelope: string;
+}
+
+export interface RouteReply {
+  /** Receivers of the publish to the target's instance; -1 when the target is not in the room. */
+  readonly receivers: number;
+  readonly connectionId: string;
+}
+
+export interface RestoreArgs {
+  readonly peerId: string;
+  readonly recordJson: string;
+  readonly connectionId: string;
+  readonly presence: boolean;
+  readonly admin: boolean;
+  readonly now: number;
+  readonly ttlSeconds: number;
+}
+
+export interface CreateRoomArgs {
+  readonly tokenHash: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly createdBy: string | null;
+  readonly now: number;
+}
+
+const flag = (b: boolean) => (b ? '1' : '0');
+const orNull = (v: unknown) => (v ? String(v) : null);
 
 /**
- * A room's records, unless the caller's copy is current. Every change to a room's records bumps
- * its version (meta field v). KEYS: peers, meta. ARGV: the version the caller holds ('' = none).
- * Returns {version} when unchanged, else {version, record1, record2, ...}.
+ * The Lua scripts (state/redis/lua/*.lua) behind typed calls: named arguments in, a named reply
+ * out. The positions of KEYS, ARGV and reply fields live here and in the scripts' headers only.
  */
-export const LIST_ROOM = `
--- created_at tells a room apart from an earlier room of the same id (its meta may have expired).
-local m = redis.call('HMGET', KEYS[2], 'created_at', 'v')
-if not m[2] then return {''} end
-local v = (m[1] or '') .. ':' .. m[2]
-if v == ARGV[1] then return {v} end
-local out = {v}
-for _, r in ipairs(redis.call('HVALS', KEYS[1])) do out[#out + 1] = r end
-return out
-`;
+export class RedisScripts {
+  private readonly calls: Record<ScriptName, Call>;
 
-/**
- * Publish a presence envelope once to every instance with subscribers in the room.
- * KEYS: presence. ARGV: channel prefix, envelope, server to skip ('' = none).
- */
-export const PRESENCE = `
-${SERVER_OF}
-local seen = {}
-local n = 0
-for _, c in ipairs(redis.call('HVALS', KEYS[1])) do
-  local s = srv(c)
-  if not seen[s] and s ~= ARGV[3] then
-    seen[s] = true
-    n = n + redis.call('PUBLISH', ARGV[1] .. s .. '}', ARGV[2])
-  end
-end
-return n
-`;
+  constructor(client: RedisClient) {
+    for (const [name, definition] of Object.entries(LUA_SCRIPTS)) client.defineCommand(name, definition);
+    this.calls = client as unknown as Record<ScriptName, Call>;
+  }
 
-/**
- * Rewrite an instance's own peer after Redis came back (possibly empty).
- * KEYS: peers, routes, presence, meta. ARGV: peer, record, conn, presence, isAdmin, now ms, ttl s.
- */
-export const RESTORE = `
-local added = redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-if ARGV[4] == '1' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) else redis.call('HDEL', KEYS[3], ARGV[1]) end
-if ARGV[5] == '1' and not redis.call('HGET', KEYS[4], 'admin') then redis.call('HSET', KEYS[4], 'admin', ARGV[1]) end
-redis.call('HSETNX', KEYS[4], 'created_at', ARGV[6])
-redis.call('HSET', KEYS[4], 'last_used', ARGV[6])
-redis.call('HINCRBY', KEYS[4], 'v', 1)
-for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[7]) end
-return added
-`;
+  async claim(peerKey: string, ownerKey: string, a: ClaimArgs): Promise<ClaimReply> {
+    const r = (await this.calls.sigClaim(
+      peerKey, ownerKey, a.connectionId, a.roomId, a.proofHash, a.proofSubject, flag(a.newestWins),
+      a.sessionHash, a.connectedAt, a.subject, a.ttlSeconds, a.ownershipTtlMs,
+    )) as Raw;
+    if (r[0] === 'TAKEN') return { taken: true };
+    const [, session, at, conn, room, priorSession, priorSubject, priorAt] = r.map((v) => String(v ?? ''));
+    const prior = conn ? { connectionId: conn, roomId: room!, sessionHash: priorSession!, subject: priorSubject!, connectedAt: priorAt! } : null;
+    return { taken: false, sessionHash: session!, connectedAt: at!, prior };
+  }
 
-/**
- * Route the relays into one room that an instance handled in one tick, in one round trip: each
- * target looked up in the room's routing table, then one PUBLISH per instance carrying every
- * envelope for it (alone, or as a batch: 'b' then "<byte length>:<envelope>" per relay).
- * KEYS: routes. ARGV: channel prefix, then peer and envelope per relay. Returns receivers and conn
- * per relay, flat (-1 and '' for a target not in this room).
- */
-export const ROUTE = `
-${SERVER_OF}
-local conns, byServer, order = {}, {}, {}
-for i = 2, #ARGV, 2 do
-  local c = redis.call('HGET', KEYS[1], ARGV[i])
-  conns[#conns + 1] = c or ''
-  if c then
-    local s = srv(c)
-    local list = byServer[s]
-    if not list then list = {}; byServer[s] = list; order[#order + 1] = s end
-    list[#list + 1] = ARGV[i + 1]
-  end
-end
-local receivers = {}
-for _, s in ipairs(order) do
-  local list = byServer[s]
-  local message = list[1]
-  if #list > 1 then
-    local parts = {'b'}
-    for _, e in ipairs(list) do parts[#parts + 1] = #e .. ':' .. e end
-    message = table.concat(parts)
-  end
-  receivers[s] = redis.call('PUBLISH', ARGV[1] .. s .. '}', message)
-end
-local out = {}
-for _, c in ipairs(conns) do
-  if c == '' then out[#out + 1] = -1 else out[#out + 1] = receivers[srv(c)] end
-  out[#out + 1] = c
-end
-return out
-`;
+  /** Undoes a claim (the room was full): the prior claim back, or the id free. */
+  async unclaim(peerKey: string, connectionId: string, prior: PriorClaim | null): Promise<boolean> {
+    const p = prior ?? { connectionId: '', roomId: '', sessionHash: '', subject: '', connectedAt: '' };
+    return (await this.calls.sigUnclaim(peerKey, connectionId, p.connectionId, p.roomId, p.sessionHash, p.subject, p.connectedAt)) === 1;
+  }
 
-export const SCRIPTS = {
-  sigClaim: { numberOfKeys: 2, lua: CLAIM },
-  sigUnclaim: { numberOfKeys: 1, lua: UNCLAIM },
-  sigRelease: { numberOfKeys: 1, lua: RELEASE },
-  sigJoin: { numberOfKeys: 4, lua: JOIN },
-  sigRegisterFresh: { numberOfKeys: 8, lua: REGISTER_FRESH },
-  sigLeave: { numberOfKeys: 4, lua: LEAVE },
-  sigUpdate: { numberOfKeys: 3, lua: UPDATE },
-  sigListRoom: { numberOfKeys: 2, lua: LIST_ROOM },
-  sigRoute: { numberOfKeys: 1, lua: ROUTE },
-  sigPresence: { numberOfKeys: 1, lua: PRESENCE },
-  sigRestore: { numberOfKeys: 4, lua: RESTORE },
-} as const;
+  /** Deletes the peer key if `connectionId` still holds it. */
+  async release(peerKey: string, connectionId: string): Promise<boolean> {
+    return (await this.calls.sigRelease(peerKey, connectionId)) === 1;
+  }
+
+  async join(room: RoomKeys, a: JoinArgs): Promise<JoinReply> {
+    return joinReply((await this.calls.sigJoin(...room, ...joinArgv(a))) as Raw);
+  }
+
+  /** A first registration under a free id in one call; null when the id is held or owned. */
+  async registerFresh(keys: FreshKeys, f: FreshArgs, a: JoinArgs): Promise<JoinReply | null> {
+    const r = (await this.calls.sigRegisterFresh(
+      keys.peer, keys.owner, ...keys.room, keys.roomsIndex, keys.instancePeers,
+      f.connectionId, f.roomId, f.sessionHash, f.connectedAt, f.subject, f.ttlSeconds, f.ownershipTtlMs, f.now, f.roomsIndexTtlMs,
+      ...joinArgv(a),
+    )) as Raw;
+    return r[0] === 'HELD' ? null : joinReply(r);
+  }
+
+  /** The removed record's JSON, or null when `connectionId` no longer held the peer. */
+  async leave(room: RoomKeys, peerId: string, connectionId: string, now: number, ttlSeconds: number): Promise<string | null> {
+    return (await this.calls.sigLeave(...room, peerId, connectionId, now, ttlSeconds)) as string | null;
+  }
+
+  async update(room: RoomKeys, peerId: string, connectionId: string, recordJson: string): Promise<boolean> {
+    const [peers, routes, , meta] = room;
+    return (await this.calls.sigUpdate(peers, routes, meta, peerId, connectionId, recordJson)) === 1;
+  }
+
+  async listRoom(room: RoomKeys, heldVersion: string): Promise<RoomListReply> {
+    const [peers, , , meta] = room;
+    const r = (await this.calls.sigListRoom(peers, meta, heldVersion)) as string[];
+    const version = r[0]!;
+    if (version === '') return { version, records: null };
+    return { version, records: r.length === 1 && version === heldVersion ? null : r.slice(1) };
+  }
+
+  /** Routes the relays into one room in one call: one reply per target, in order. */
+  async route(routesKey: string, channelPrefix: string, targets: readonly RouteTarget[]): Promise<RouteReply[]> {
+    const argv: string[] = [routesKey, channelPrefix];
+    for (const t of targets) argv.push(t.peerId, t.envelope);
+    const r = (await this.calls.sigRoute(...argv)) as Raw;
+    return targets.map((_, i) => ({ receivers: Number(r[2 * i]), connectionId: String(r[2 * i + 1] ?? '') }));
+  }
+
+  /** Publishes once to each instance with presence subscribers in the room, but `skipServer`. */
+  async presence(presenceKey: string, channelPrefix: string, envelope: string, skipServer: string): Promise<number> {
+    return Number(await this.calls.sigPresence(presenceKey, channelPrefix, envelope, skipServer));
+  }
+
+  /** True when the record had gone from the room (it was added back). */
+  async restore(room: RoomKeys, a: RestoreArgs): Promise<boolean> {
+    const added = await this.calls.sigRestore(...room, a.peerId, a.recordJson, a.connectionId, flag(a.presence), flag(a.admin), a.now, a.ttlSeconds);
+    return Number(added) > 0;
+  }
+
+  /** False when a live record exists; rejects for an expiry that is not whole future milliseconds. */
+  async createRoom(tokenKey: string, a: CreateRoomArgs): Promise<boolean> {
+    const created = await this.calls.sigCreateRoom(tokenKey, a.tokenHash, String(a.createdAt), String(a.expiresAt), a.createdBy ?? '', String(a.now));
+    return Number(created) === 1;
+  }
+
+  /** Removes an empty room's records; false when someone is in it. */
+  async dropEmptyRoom(room: RoomKeys): Promise<boolean> {
+    return (await this.calls.sigDropEmptyRoom(...room)) === 1;
+  }
+}
+
+function joinArgv(a: JoinArgs): Arg[] {
+  return [a.peerId, a.recordJson, a.connectionId, flag(a.presence), a.maxPeers, flag(a.wantAdmin), a.vacatedInRoom, a.now, a.ttlSeconds, a.expectedVersion];
+}
+
+function joinReply(r: Raw): JoinReply {
+  if (r[0] === 'FULL') return { joined: false };
+  let listing: JoinListing;
+  if (r[6] === '0') listing = { current: true, versionBefore: String(r[7]) };
+  else {
+    const peers: { peerId: string; recordJson: string }[] = [];
+    for (let i = 8; i < r.length; i += 2) peers.push({ peerId: r[i - 1] as string, recordJson: r[i] as string });
+    listing = { current: false, peers };
+  }
+  return {
+    joined: true,
+    admin: orNull(r[1]),
+    adminConflict: orNull(r[2]),
+    previousJson: orNull(r[3]),
+    version: String(r[4]),
+    audience: Number(r[5]),
+    listing,
+  };
+}

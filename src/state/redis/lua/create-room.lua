@@ -1,10 +1,8 @@
-/**
- * Creates a room's token hash with its expiry in one step, so that a failure leaves nothing
- * (a hash without a TTL would hold the room id forever). Writes only if no live record exists.
- * KEYS[1]: the room's token hash. ARGV: token_hash, created_at, expires_at (Unix ms), created_by
- * ('' for none), now (Unix ms). Returns 1 when created, 0 when a live record exists.
- */
-export const CREATE_ROOM_LUA = `
+-- create-room: a room's token hash with its expiry in one step, so that a failure leaves nothing
+-- (a hash without a TTL would hold the room id forever). Writes only if no live record exists.
+-- KEYS[1] the room's token hash
+-- ARGV[1] token hash  [2] created_at  [3] expires_at (Unix ms)  [4] created_by ('' = none)  [5] now (Unix ms)
+-- Reply: 1 when created, 0 when a live record exists; an error for a bad expires_at.
 local expires = tonumber(ARGV[3])
 local now = tonumber(ARGV[5])
 if not expires or expires ~= math.floor(expires) or expires <= now or expires > 9007199254740991 then
@@ -17,4 +15,3 @@ redis.call('HSET', KEYS[1], 'token_hash', ARGV[1], 'created_at', ARGV[2], 'expir
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'created_by', ARGV[4]) end
 redis.call('PEXPIREAT', KEYS[1], ARGV[3])
 return 1
-`;

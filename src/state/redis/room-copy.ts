@@ -1,0 +1,154 @@
+import { discoveryOrder, type PeerRecord } from '../state-backend.js';
+import type { RedisCore } from './redis-core.js';
+import type { JoinReply, JoinListing } from './scripts.js';
+
+/** Rooms whose parsed peer lists an instance keeps (oldest dropped first). */
+const ROOM_CACHE_SIZE = 1000;
+
+interface RoomCopy {
+  readonly version: string;
+  readonly peers: PeerRecord[];
+  readonly bytes: number;
+}
+
+/**
+ * This instance's copies of rooms: parsed peer lists with the room version they reflect, bounded
+ * in count and bytes. A discovery of an unchanged room costs one small script call and no parsing,
+ * and a join that finds the room at the version this instance expected gets no listing back: it is
+ * applied to the copy here.
+ */
+export class RoomCopies {
+  private readonly copies = new Map<string, RoomCopy>();
+  private totalBytes = 0;
+  /** Each parsed or written record's JSON length, which the copies are bounded by. */
+  private readonly recordBytes = new WeakMap<PeerRecord, number>();
+  /** Joins sent to Redis and not yet answered, by room (see expectedVersion). */
+  private readonly joinsInFlight = new Map<string, number>();
+
+  constructor(private readonly core: RedisCore) {}
+
+  /** What the copies hold (for metrics and tests). */
+  size(): { rooms: number; bytes: number } {
+    return { rooms: this.copies.size, bytes: this.totalBytes };
+  }
+
+  /** A record about to be written, as JSON; its length counts toward the copy it lands in. */
+  written(record: PeerRecord, json: string): string {
+    this.recordBytes.set(record, json.length);
+    return json;
+  }
+
+  /** The room's peers in discovery order, from the copy while the room is unchanged. */
+  async list(roomId: string): Promise<readonly PeerRecord[]> {
+    const { keys, runner, scripts, cmd } = this.core;
+    const cached = this.copies.get(roomId);
+    const reply = await runner.run('list_room', () => scripts.listRoom(keys.room(roomId), cached?.version ?? ''));
+    if (reply.version === '') {
+      // No version (a room without meta): nothing to keep a copy against.
+      this.drop(roomId);
+      return (await runner.run('hvals', () => cmd.hvals(keys.roomPeers(roomId)))).map((r) => JSON.parse(r) as PeerRecord).sort(discoveryOrder);
+    }
+    if (cached && reply.records === null) return cached.peers;
+    const peers = (reply.records ?? []).map((r) => this.parse(r)).sort(discoveryOrder);
+    this.keep(roomId, reply.version, peers);
+    return peers;
+  }
+
+  /**
+   * Sends a join naming the room version this instance expects, and on success moves the copy on
+   * in the same synchronous stretch as the in-flight count drops (no other join may see the count
+   * dropped before the copy has moved on). `others`: the room's other peers, null when the join
+   * did not happen or the copy was lost meanwhile.
+   */
+  async join(
+    name: string,
+    roomId: string,
+    record: PeerRecord,
+    vacatedInRoom: string,
+    send: (expectedVersion: string) => Promise<JoinReply | null>,
+  ): Promise<{ reply: JoinReply | null; others: PeerRecord[] | null }> {
+    const expected = this.expectedVersion(roomId);
+    this.joinsInFlight.set(roomId, (this.joinsInFlight.get(roomId) ?? 0) + 1);
+    let reply: JoinReply | null;
+    try {
+      reply = await this.core.runner.run(name, () => send(expected));
+    } finally {
+      this.joinAnswered(roomId);
+    }
+    const others = reply?.joined ? this.afterJoin(roomId, record, vacatedInRoom, reply.version, reply.listing) : null;
+    return { reply, others };
+  }
+
+  /** A change this instance made (a leave): the copy is stale. */
+  drop(roomId: string): void {
+    const cached = this.copies.get(roomId);
+    if (cached === undefined) return;
+    this.copies.delete(roomId);
+    this.totalBytes -= cached.bytes;
+  }
+
+  /**
+   * The version a room will be at when this instance's join reaches Redis, if nobody else changes
+   * it meanwhile: the copy's, plus one for each join of this instance already on its way. Commands
+   * on one connection run in the order sent and their replies come back in that order, so the joins
+   * ahead of this one will have been applied to the copy by the time its reply is read.
+   */
+  private expectedVersion(roomId: string): string {
+    const cached = this.copies.get(roomId);
+    if (!cached) return '';
+    const colon = cached.version.lastIndexOf(':');
+    return `${cached.version.slice(0, colon)}:${Number(cached.version.slice(colon + 1)) + (this.joinsInFlight.get(roomId) ?? 0)}`;
+  }
+
+  private joinAnswered(roomId: string): void {
+    const left = this.joinsInFlight.get(roomId)! - 1;
+    if (left === 0) this.joinsInFlight.delete(roomId);
+    else this.joinsInFlight.set(roomId, left);
+  }
+
+  /**
+   * The room's other peers after a join, in discovery order, leaving the copy at the new version.
+   * Null when the copy the join was applied against has gone meanwhile (evicted, or a reply out of
+   * the expected order).
+   */
+  private afterJoin(roomId: string, record: PeerRecord, vacatedInRoom: string, version: string, listing: JoinListing): PeerRecord[] | null {
+    let others: PeerRecord[];
+    if (listing.current) {
+      const cached = this.copies.get(roomId);
+      if (!cached || cached.version !== listing.versionBefore) {
+        this.drop(roomId);
+        return null;
+      }
+      others = cached.peers.filter((p) => p.peerId !== record.peerId && p.peerId !== vacatedInRoom);
+    } else {
+      others = [];
+      for (const p of listing.peers) if (p.peerId !== record.peerId) others.push(this.parse(p.recordJson));
+      others.sort(discoveryOrder);
+    }
+    const peers = [...others];
+    let at = peers.length;
+    while (at > 0 && discoveryOrder(peers[at - 1]!, record) > 0) at--;
+    peers.splice(at, 0, record);
+    this.keep(roomId, version, peers);
+    return others;
+  }
+
+  /** Keeps a room's copy within the count and byte bounds (an empty room keeps none). */
+  private keep(roomId: string, version: string, peers: PeerRecord[]): void {
+    this.drop(roomId);
+    if (peers.length === 0) return;
+    let bytes = 0;
+    for (const p of peers) bytes += this.recordBytes.get(p) ?? 0;
+    const budget = this.core.options.roomCopyBytes;
+    if (bytes > budget) return;
+    while (this.copies.size >= ROOM_CACHE_SIZE || this.totalBytes + bytes > budget) this.drop(this.copies.keys().next().value!);
+    this.copies.set(roomId, { version, peers, bytes });
+    this.totalBytes += bytes;
+  }
+
+  private parse(json: string): PeerRecord {
+    const record = JSON.parse(json) as PeerRecord;
+    this.recordBytes.set(record, json.length);
+    return record;
+  }
+}
