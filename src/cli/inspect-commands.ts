@@ -1,19 +1,20 @@
-import { checkServerUrl, serverUrlOptions, withTarget, type AdminFlags } from '../cli/admin-options.js';
+import { checkServerUrl, serverUrlOptions, withTarget, type AdminFlags } from './admin-options.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDuration, parseInteger } from '../options/option-parsers.js';
 import { UsageError } from '../options/usage-error.js';
-import { outputOptions, wantsJson } from '../cli/output-option.js';
+import { outputOptions, wantsJson } from './output-option.js';
 import { compileFilters } from '../protocol/filters.js';
 import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-options.js';
-import { colorLevel, styles, type Styles } from './format.js';
-import { kickJson, renderJson, roomDeleteJson, type RoomFilter } from './json-output.js';
-import { DEFAULT_KICK_REASON } from './operator-actions.js';
-import { kickText, peerTable, roomDeleteText, roomsTable, roomTable, serversTable, statsTable } from './tables.js';
-import { watch } from './watch.js';
-import { clean } from './columns.js';
-import type { InspectSource } from './inspect-source.js';
-import { HttpSource } from './http-source.js';
-import { RedisSource } from './redis-source.js';
+import { colorLevel } from './color.js';
+import { styles, type Styles } from '../inspect/format.js';
+import { kickJson, renderJson, roomDeleteJson, type RoomFilter } from '../inspect/json-output.js';
+import { DEFAULT_KICK_REASON } from '../inspect/operator-actions.js';
+import { kickText, peerTable, roomDeleteText, roomsTable, roomTable, serversTable, statsTable } from '../inspect/tables.js';
+import { watch } from '../inspect/watch.js';
+import { clean } from '../inspect/columns.js';
+import type { InspectSource } from '../inspect/inspect-source.js';
+import { HttpSource } from '../inspect/http-source.js';
+import { RedisSource } from '../inspect/redis-source.js';
 
 interface ConnectionFlags {
   redis?: string;
