@@ -17,7 +17,7 @@ const GROUPS: { names: readonly string[]; load: CommandLoader }[] = [
   { names: ['smoke'], load: async () => [(await import('./smoke-command.js')).smokeCommand()] },
   {
     names: ['rooms', 'room', 'peer', 'servers', 'stats', 'kick'],
-    load: async () => (await import('../inspect/inspect-commands.js')).inspectCommands(),
+    load: async () => (await import('./inspect-commands.js')).inspectCommands(),
   },
   { names: ['keys'], load: async () => [(await import('./keys-command.js')).keysCommand()] },
   { names: ['bench'], load: async () => [(await import('../bench/bench-command.js')).benchCommand()] },

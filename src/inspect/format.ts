@@ -9,8 +9,6 @@ export interface OutputStream {
   write(chunk: string): boolean;
 }
 
-export { colorLevel } from '../cli/color.js';
-
 /** The few styles the tables use; plain text when colour is off. */
 export interface Styles {
   readonly head: (s: string) => string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { liveness } from '../../src/inspect/cluster-reader.js';
 import { clean, cleanJson, displayWidth, layoutColumns } from '../../src/inspect/columns.js';
-import { colorLevel, formatDuration, formatProperties, formatRoles, PLAIN, styles } from '../../src/inspect/format.js';
+import { formatDuration, formatProperties, formatRoles, PLAIN, styles } from '../../src/inspect/format.js';
 import { CLI_TABLE_MAX_ROWS, grid } from '../../src/inspect/tables.js';
 import { ANSI, inPlace, watch } from '../../src/inspect/watch.js';
 
@@ -13,20 +13,7 @@ function fakeStream(isTTY: boolean, rows?: number) {
 
 const SGR = /\u001b\[[0-9;]*m/;
 
-describe('colour', () => {
-  it('is off unless the output is a terminal, and off on a terminal when NO_COLOR is set; FORCE_COLOR overrides', () => {
-    // chalk's own detection decides the depth on a terminal (it reads FORCE_COLOR and TERM).
-    expect(colorLevel({ isTTY: false }, { FORCE_COLOR: '3' })).toBeGreaterThan(0);
-    expect(colorLevel({ isTTY: false }, { FORCE_COLOR: '1', NO_COLOR: '1' })).toBeGreaterThan(0);
-    expect(colorLevel({ isTTY: true }, { FORCE_COLOR: '0' })).toBe(0);
-    expect(colorLevel({ isTTY: true }, { CI: 'true' })).toBeGreaterThan(0);
-    expect(colorLevel({ isTTY: true }, { TERM: 'dumb' })).toBe(0);
-    expect(colorLevel({ isTTY: false }, { FORCE_COLOR: '0' })).toBe(0);
-    expect(colorLevel({}, {})).toBe(0);
-    expect(colorLevel({ isTTY: true }, { NO_COLOR: '1' })).toBe(0);
-    expect(colorLevel({ isTTY: true }, { NO_COLOR: '' })).toBe(colorLevel({ isTTY: true }, {}));
-  });
-
+describe('colour styles', () => {
   it('styles are plain text at level 0 and ANSI at level 1', () => {
     expect(styles(0).bad('dead')).toBe('dead');
     expect(styles(1).bad('dead')).toMatch(SGR);

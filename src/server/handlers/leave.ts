@@ -1,3 +1,4 @@
+import { leftFrame } from '../../protocol/frames.js';
 import type { PeerLeftReason } from '../../protocol/messages.js';
 import type { Connection } from '../connection.js';
 import { announceLeft } from '../presence.js';
@@ -24,7 +25,7 @@ export async function unregisterConnection(ctx: ServerContext, conn: Connection,
 export async function handleLeave(ctx: ServerContext, conn: Connection): Promise<HandlerResult> {
   const record = conn.registration!;
   await unregisterConnection(ctx, conn, 'left');
-  conn.send(JSON.stringify({ type: 'left', peer_id: record.peerId, room_id: record.roomId }));
+  conn.send(leftFrame(record.peerId, record.roomId));
   ctx.log.info({ event: 'left', peerId: record.peerId, roomId: record.roomId, connectionId: conn.id }, 'peer left');
   return undefined;
 }

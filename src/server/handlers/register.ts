@@ -1,5 +1,6 @@
 import { CloseCode } from '../../protocol/close-codes.js';
 import { protocolError } from '../../protocol/error-codes.js';
+import { adminConflictFrame, registeredFrame, type RegisteredReply } from '../../protocol/frames.js';
 import { deepEqual } from '../../protocol/json-value.js';
 import { metadataBytes, normalizeMetadata } from '../../protocol/metadata.js';
 import type { RegisterMessage } from '../../protocol/messages.js';
@@ -74,9 +75,9 @@ export async function handleRegister(ctx: ServerContext, conn: Connection, msg: 
       ctx.local.bind(conn, outcome.record);
       if (outcome.prior && outcome.prior.connectionId !== conn.id) displace(ctx, outcome.prior);
       if (outcome.adminConflict !== null) {
-        conn.send(JSON.stringify({ type: 'admin_conflict', room_id: roomId, current_admin: outcome.adminConflict }));
+        conn.send(adminConflictFrame(roomId, outcome.adminConflict));
       }
-      conn.send(registeredFrame(ctx, msg, outcome));
+      conn.send(registeredReply(ctx, msg, outcome));
     }
   } finally {
     // Held relays go to whichever connection holds the id here now (after its `registered`), or are
@@ -124,29 +125,21 @@ function displace(ctx: ServerContext, prior: PeerRecord): void {
     .catch((err: unknown) => ctx.log.warn({ err, peerId: prior.peerId }, 'could not close the replaced connection'));
 }
 
-/**
- * The `registered` reply. Each peer's metadata is serialised once per record (a cached string per
- * record object) and spliced in: a registration into a room of N peers does not re-serialise N
- * metadata objects (and a peer id such as `__proto__` is only ever a JSON string here).
- */
-function registeredFrame(ctx: ServerContext, msg: RegisterMessage, outcome: Extract<RegisterOutcome, { ok: true }>) {
-  const { record, roomPeers } = outcome;
-  const iceServers = iceServersFor(ctx.options, record.peerId, Date.now());
-  const base = JSON.stringify({
+/** The `registered` reply; each peer's metadata JSON is cached per record object (ctx.metadataJson). */
+function registeredReply(ctx: ServerContext, msg: RegisterMessage, outcome: Extract<RegisterOutcome, { ok: true }>): string {
+  const { record } = outcome;
+  const reply: RegisteredReply = {
     type: ctx.options.compat === 'sleap-rtc' ? 'registered_auth' : 'registered',
-    peer_id: record.peerId,
-    room_id: record.roomId,
+    peerId: record.peerId,
+    roomId: record.roomId,
     role: record.role,
     token: msg.token ?? null,
-    session_token: record.sessionToken,
-    admin_peer_id: outcome.adminPeerId,
-    peer_list: roomPeers.map((p) => p.peerId),
-    ice_servers: iceServers,
-    mesh_ice_servers: iceServers,
-    server_id: ctx.serverId,
-  });
-  const metadata = roomPeers.map((p) => `${JSON.stringify(p.peerId)}:${metadataJson(ctx, p)}`).join(',');
-  return `${base.slice(0, -1)},"peer_metadata":{${metadata}}}`;
+    sessionToken: record.sessionToken,
+    adminPeerId: outcome.adminPeerId,
+    iceServers: iceServersFor(ctx.options, record.peerId, Date.now()),
+    serverId: ctx.serverId,
+  };
+  return registeredFrame(reply, outcome.roomPeers, (p) => metadataJson(ctx, p));
 }
 
 function metadataJson(ctx: ServerContext, record: PeerRecord): string {

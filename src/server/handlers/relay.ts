@@ -1,4 +1,5 @@
 import { protocolError, type ProtocolError } from '../../protocol/error-codes.js';
+import { iceCandidateFrame, meshAnswerFrame, meshOfferFrame, peerMessageFrame, webRtcFrame } from '../../protocol/frames.js';
 import type {
   IceCandidateMessage,
   MeshAnswerMessage,
@@ -23,21 +24,16 @@ export function handleRelay(
   const from = conn.registration!.peerId;
   switch (msg.type) {
     case 'peer_message':
-      return deliver(ctx, conn, msg.type, msg.to_peer_id,
-        JSON.stringify({ type: 'peer_message', from_peer_id: from, to_peer_id: msg.to_peer_id, payload: msg.payload }));
+      return deliver(ctx, conn, msg.type, msg.to_peer_id, peerMessageFrame(from, msg.to_peer_id, msg.payload));
     case 'mesh_connect':
-      return deliver(ctx, conn, msg.type, msg.target_peer_id,
-        JSON.stringify({ type: 'mesh_offer', from_peer_id: from, offer: msg.offer }));
+      return deliver(ctx, conn, msg.type, msg.target_peer_id, meshOfferFrame(from, msg.offer));
     case 'mesh_answer':
-      return deliver(ctx, conn, msg.type, msg.target_peer_id,
-        JSON.stringify({ type: 'mesh_answer', from_peer_id: from, answer: msg.answer }));
+      return deliver(ctx, conn, msg.type, msg.target_peer_id, meshAnswerFrame(from, msg.answer));
     case 'ice_candidate':
-      return deliver(ctx, conn, msg.type, msg.target_peer_id,
-        JSON.stringify({ type: 'ice_candidate', from_peer_id: from, candidate: msg.candidate }));
+      return deliver(ctx, conn, msg.type, msg.target_peer_id, iceCandidateFrame(from, msg.candidate));
     default:
-      // offer / answer / candidate / compat error: the same object, sender stamped.
-      msg.sender = from;
-      return deliver(ctx, conn, msg.type, msg.target, JSON.stringify(msg));
+      // offer / answer / candidate / compat error: the received object, sender stamped.
+      return deliver(ctx, conn, msg.type, msg.target, webRtcFrame(msg, from));
   }
 }
 

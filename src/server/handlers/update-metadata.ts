@@ -1,4 +1,5 @@
 import { protocolError } from '../../protocol/error-codes.js';
+import { metadataUpdatedFrame } from '../../protocol/frames.js';
 import { mergeMetadata, metadataBytes } from '../../protocol/metadata.js';
 import type { UpdateMetadataMessage } from '../../protocol/messages.js';
 import type { PeerRecord } from '../../state/state-backend.js';
@@ -23,7 +24,7 @@ export async function handleUpdateMetadata(
     return protocolError('NOT_REGISTERED', 'this connection no longer holds its registration');
   }
   ctx.local.bind(conn, record);
-  conn.send(JSON.stringify({ type: 'metadata_updated', peer_id: me.peerId, metadata }));
+  conn.send(metadataUpdatedFrame(me.peerId, metadata));
   await announceUpdated(ctx, record);
   return undefined;
 }

@@ -1,19 +1,21 @@
-import { checkServerUrl, serverUrlOptions, withTarget, type AdminFlags } from '../cli/admin-options.js';
+import { checkServerUrl, serverUrlOptions, withTarget, type AdminFlags } from './admin-options.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDuration, parseInteger } from '../options/option-parsers.js';
 import { UsageError } from '../options/usage-error.js';
-import { outputOptions, wantsJson } from '../cli/output-option.js';
+import { outputOptions, wantsJson } from './output-option.js';
+import { parseHostPort } from '../net/host-port.js';
 import { compileFilters } from '../protocol/filters.js';
 import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-options.js';
-import { colorLevel, styles, type Styles } from './format.js';
-import { kickJson, renderJson, roomDeleteJson, type RoomFilter } from './json-output.js';
+import { colorLevel } from './color.js';
+import { styles, type Styles } from '../inspect/format.js';
+import { kickJson, renderJson, roomDeleteJson, type RoomFilter } from '../inspect/json-output.js';
 import { DEFAULT_KICK_REASON } from '../admin/peer-removal.js';
-import { kickText, peerTable, roomDeleteText, roomsTable, roomTable, serversTable, statsTable } from './tables.js';
-import { watch } from './watch.js';
-import { clean } from './columns.js';
-import type { InspectSource } from './inspect-source.js';
-import { HttpSource } from './http-source.js';
-import { RedisSource } from './redis-source.js';
+import { kickText, peerTable, roomDeleteText, roomsTable, roomTable, serversTable, statsTable } from '../inspect/tables.js';
+import { watch } from '../inspect/watch.js';
+import { clean } from '../inspect/columns.js';
+import type { InspectSource } from '../inspect/inspect-source.js';
+import { HttpSource } from '../inspect/http-source.js';
+import { RedisSource } from '../inspect/redis-source.js';
 
 interface ConnectionFlags {
   redis?: string;
@@ -266,7 +268,7 @@ async function openSource(flags: ConnectionFlags & Partial<WatchFlags>): Promise
     throw new UsageError('no Redis to read: give --redis <url> (or --redis-cluster), or set REDIS_URL; or read a running server with --url http://host:port');
   }
   if (!cluster && !/^rediss?:\/\//.test(url)) throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${url}"`);
-  for (const node of cluster ?? []) if (!/^[\w.-]+:\d+$/.test(node)) throw new UsageError(`--redis-cluster nodes must be host:port, got "${node}"`);
+  for (const node of cluster ?? []) if (parseHostPort(node) === null) throw new UsageError(`--redis-cluster nodes must be host:port, got "${node}"`);
   return RedisSource.open({ url, cluster, prefix: flags.prefix, connectTimeoutMs: flags.timeout, reconnect: flags.watch === true });
 }
 
