@@ -8,7 +8,7 @@ import { compileFilters } from '../protocol/filters.js';
 import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-options.js';
 import { colorLevel } from './color.js';
 import { styles, type Styles } from '../inspect/format.js';
-import { kickJson, renderJson, roomDeleteJson, type RoomFilter } from '../inspect/json-output.js';
+import { kickJson, renderJson, roomDeleteJson, type RoomFilter } from '../admin/json-output.js';
 import { DEFAULT_KICK_REASON } from '../admin/peer-removal.js';
 import { kickText, peerTable, roomDeleteText, roomsTable, roomTable, serversTable, statsTable } from '../inspect/tables.js';
 import { watch } from '../inspect/watch.js';

@@ -1,6 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { JsonObject, JsonValue } from '../protocol/json-value.js';
-import type { InstanceStatus } from './views.js';
+import type { InstanceStatus } from '../admin/views.js';
 import { clean } from './columns.js';
 
 /** Where output goes, as far as colour and redrawing care. */
@@ -79,7 +79,7 @@ export function formatRate(n: number | null): string {
   return n === null ? '-' : `${n.toLocaleString('en-US', { maximumFractionDigits: 1 })}/s`;
 }
 
-export { isoTime } from './times.js';
+export { isoTime } from '../admin/times.js';
 
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(1, max - 1))}…`;

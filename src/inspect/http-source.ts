@@ -1,10 +1,10 @@
 import { AdminError, operatorRequest } from '../admin/admin-target.js';
 import { NotFoundError } from './errors.js';
 import { peerFromJson, roomFromJson, roomsFromJson, serversFromJson, statsFromJson, type Parsed } from './json-input.js';
-import type { RoomFilter } from './json-output.js';
+import type { RoomFilter } from '../admin/json-output.js';
 import type { InspectSource, Shown } from './inspect-source.js';
 import type { KickResult, RoomDeleteResult } from '../admin/peer-removal.js';
-import type { ListRoomsOptions, PeerView } from './views.js';
+import type { ListRoomsOptions, PeerView } from '../admin/views.js';
 
 /**
  * The operator commands through a running server's operator endpoints (`--url`), on either backend:

@@ -1,7 +1,7 @@
 import type { RoomShown } from './json-input.js';
-import type { RoomFilter } from './json-output.js';
+import type { RoomFilter } from '../admin/json-output.js';
 import type { KickResult, RoomDeleteResult } from '../admin/peer-removal.js';
-import type { ClusterStats, ListRoomsOptions, PeerDetail, RoomListing, ServerView } from './views.js';
+import type { ClusterStats, ListRoomsOptions, PeerDetail, RoomListing, ServerView } from '../admin/views.js';
 
 /** What one read gives: the view the table is drawn from, its `-o json` document, and the time of the read. */
 export interface Shown<V> {

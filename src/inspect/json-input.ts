@@ -1,6 +1,6 @@
 import { isPlainObject, type JsonObject, type JsonValue } from '../protocol/json-value.js';
-import { JSON_VERSION, type RoomFilter } from './json-output.js';
-import type { ClusterStats, InstanceStatus, PeerDetail, PeerView, RoomDetail, RoomListing, RoomSummary, ServerView } from './views.js';
+import { JSON_VERSION, type RoomFilter } from '../admin/json-output.js';
+import type { ClusterStats, InstanceStatus, PeerDetail, PeerView, RoomDetail, RoomListing, RoomSummary, ServerView } from '../admin/views.js';
 
 /**
  * The `-o json` documents read back into the views the tables are drawn from: a server's operator

@@ -4,12 +4,12 @@ import { deleteRoomWithPeers, kickPeer, type KickResult, type RoomDeleteResult }
 import { KeySpace } from '../state/redis/key-space.js';
 import { compileFilters } from '../protocol/filters.js';
 import { UsageError } from '../options/usage-error.js';
-import { ClusterReader } from './cluster-reader.js';
+import { ClusterReader } from '../admin/cluster-reader.js';
 import { NotFoundError } from './errors.js';
-import { peerDetailJson, roomJson, roomsJson, serversJson, statsJson, type RoomFilter } from './json-output.js';
+import { peerDetailJson, roomJson, roomsJson, serversJson, statsJson, type RoomFilter } from '../admin/json-output.js';
 import { closeRedis, connectRedis, RedisUnreachableError } from './redis-connection.js';
 import type { InspectSource } from './inspect-source.js';
-import type { ListRoomsOptions } from './views.js';
+import type { ListRoomsOptions } from '../admin/views.js';
 
 export interface RedisSourceOptions {
   /** redis:// URL, or `redis-cluster://` and the seed nodes in `cluster`. */

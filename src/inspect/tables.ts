@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import { clean, cleanJson, layoutColumns, type Align } from './columns.js';
-import type { ClusterStats, PeerDetail, PeerView, RoomDetail, RoomListing, ServerView } from './views.js';
+import type { ClusterStats, PeerDetail, PeerView, RoomDetail, RoomListing, ServerView } from '../admin/views.js';
 import {
   formatAgo,
   formatCount,
@@ -13,7 +13,7 @@ import {
   statusText,
   type Styles,
 } from './format.js';
-import type { RoomFilter } from './json-output.js';
+import type { RoomFilter } from '../admin/json-output.js';
 import type { KickResult, RoomDeleteResult } from '../admin/peer-removal.js';
 
 /** Column layout without borders (grep-friendly), two spaces between columns. */

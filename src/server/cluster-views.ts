@@ -1,4 +1,4 @@
-import type { ClusterView } from '../inspect/views.js';
+import type { ClusterView } from '../admin/views.js';
 import type { StateBackend } from '../state/state-backend.js';
 import { InstanceViews, type InstanceSnapshot } from './instance-views.js';
 
@@ -14,7 +14,7 @@ export function clusterViews(state: StateBackend, self: () => InstanceSnapshot):
 
 async function open(state: StateBackend, self: () => InstanceSnapshot): Promise<ClusterView> {
   if (state.kind === 'memory') return new InstanceViews(state, self);
-  const [{ RedisBackend }, { ClusterReader }] = await Promise.all([import('../state/redis/redis-backend.js'), import('../inspect/cluster-reader.js')]);
+  const [{ RedisBackend }, { ClusterReader }] = await Promise.all([import('../state/redis/redis-backend.js'), import('../admin/cluster-reader.js')]);
   if (!(state instanceof RedisBackend)) throw new Error('operator views: a Redis state backend of another kind');
   return new ClusterReader(state.commandClient(), state.keys);
 }

@@ -1,26 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ClusterView } from '../inspect/views.js';
+import type { ClusterView } from '../admin/views.js';
 import type { Caller } from './caller.js';
 import { inspectRoute, isInspectPath } from './inspect-routes.js';
-import { checkCloseReason } from './operator-actions.js';
-
-export type HttpReply = { status: number; body: Record<string, unknown>; headers?: Record<string, string> };
-
-/** POST /create-room, from `caller`. */
-export interface CreateRoomRequest {
-  readonly caller: Caller;
-  readonly body: Record<string, unknown>;
-}
-
-/** POST /delete-peer, from `caller`; `reason` is the close reason the peer gets (a default when not given). */
-export interface DeletePeerRequest {
-  readonly caller: Caller;
-  readonly peerId: string;
-  readonly reason?: string;
-}
-
-/** POST /delete-peers-and-room: the room given, or the room of the peer given. */
-export type DeleteRoomRequest = { readonly caller: Caller; readonly reason?: string } & ({ readonly roomId: string } | { readonly peerId: string });
+import { checkCloseReason } from '../admin/close-reason.js';
+import type { CreateRoomRequest, DeletePeerRequest, DeleteRoomRequest, HttpReply } from './http-types.js';
 
 /** What the HTTP endpoints need from the server. */
 export interface HttpBackend {

@@ -1,7 +1,7 @@
 import { compileFilters } from '../protocol/filters.js';
-import { peerDetailJson, roomJson, roomsJson, serversJson, statsJson, type RoomFilter } from '../inspect/json-output.js';
-import type { ClusterView, ListRoomsOptions } from '../inspect/views.js';
-import type { HttpReply } from './http-routes.js';
+import { peerDetailJson, roomJson, roomsJson, serversJson, statsJson, type RoomFilter } from '../admin/json-output.js';
+import type { ClusterView, ListRoomsOptions } from '../admin/views.js';
+import type { HttpReply } from './http-types.js';
 
 /**
  * The read-only operator endpoints: GET /admin/rooms[?limit=N&all=1], /admin/rooms/ID[?role=R&tag=T...],

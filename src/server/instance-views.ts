@@ -13,7 +13,7 @@ import {
   type RoomListing,
   type RoomSummary,
   type ServerView,
-} from '../inspect/views.js';
+} from '../admin/views.js';
 
 /** This instance as its views show it. */
 export interface InstanceSnapshot {

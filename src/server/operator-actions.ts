@@ -10,7 +10,7 @@ import { actsAsOperator, creatorOf, type Caller } from './caller.js';
 import { clientAddress } from './client-address.js';
 import { KeyedRateLimiter, type Rate } from './keyed-rate-limiter.js';
 import { liveKeysOf, mayCreateReservedRoom, mayManageRoom } from './room-access.js';
-import type { CreateRoomRequest, DeletePeerRequest, DeleteRoomRequest, HttpReply } from './http-routes.js';
+import type { CreateRoomRequest, DeletePeerRequest, DeleteRoomRequest, HttpReply } from './http-types.js';
 import type { ServerContext } from './server-context.js';
 
 /**
@@ -18,16 +18,6 @@ import type { ServerContext } from './server-context.js';
  * of 30, then one every 10 s. The operator token is not limited.
  */
 export const CREATE_ROOM_RATE: Rate = Object.freeze({ ratePerSecond: 0.1, burst: 30 });
-
-/** Longest close reason a WebSocket close frame carries. */
-const MAX_CLOSE_REASON_BYTES = 123;
-
-/** A close reason given to /delete-peer or /delete-peers-and-room: a string that fits a close frame. */
-export function checkCloseReason(value: unknown): { ok: true; reason: string } | { ok: false; error: string } {
-  if (typeof value !== 'string') return { ok: false, error: 'reason must be a string' };
-  if (Buffer.byteLength(value, 'utf8') > MAX_CLOSE_REASON_BYTES) return { ok: false, error: `reason: at most ${MAX_CLOSE_REASON_BYTES} bytes (a WebSocket close reason)` };
-  return { ok: true, reason: value };
-}
 
 /** What operators (and room creators) can do over HTTP: kick, delete rooms, create rooms, manage API keys. */
 export class OperatorActions {

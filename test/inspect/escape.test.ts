@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { clean, cleanJson } from '../../src/inspect/columns.js';
 import { formatProperties, formatRoles, formatTags, PLAIN } from '../../src/inspect/format.js';
 import { peerTable, roomsTable, roomTable } from '../../src/inspect/tables.js';
-import type { PeerDetail, PeerView, RoomDetail } from '../../src/inspect/cluster-reader.js';
+import type { PeerDetail, PeerView, RoomDetail } from '../../src/admin/cluster-reader.js';
 
 /**
  * Issue 12, finding 3 (inspect): bidi overrides, zero-width characters and control characters

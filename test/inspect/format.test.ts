@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { liveness } from '../../src/inspect/cluster-reader.js';
+import { liveness } from '../../src/admin/cluster-reader.js';
 import { clean, cleanJson, displayWidth, layoutColumns } from '../../src/inspect/columns.js';
 import { formatDuration, formatProperties, formatRoles, PLAIN, styles } from '../../src/inspect/format.js';
 import { CLI_TABLE_MAX_ROWS, grid } from '../../src/inspect/tables.js';

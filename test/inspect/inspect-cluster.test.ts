@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, cliEnv, ensureBuilt, killAll, startServe, within, type ServeProcess } from '../cli/cli-helpers.js';
-import { ClusterReader } from '../../src/inspect/cluster-reader.js';
+import { ClusterReader } from '../../src/admin/cluster-reader.js';
 import { KeySpace } from '../../src/state/redis/key-space.js';
 import { freshRoom, quiet, registeredPeer } from '../helpers/harness.js';
 import { eventually } from '../helpers/cluster.js';

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { blackHole, ensureBuilt, killAll, runCli, startServe } from '../cli/cli-helpers.js';
-import { ClusterReader } from '../../src/inspect/cluster-reader.js';
+import { ClusterReader } from '../../src/admin/cluster-reader.js';
 import { KeySpace } from '../../src/state/redis/key-space.js';
 import { freshRoom, quiet, registeredPeer } from '../helpers/harness.js';
 import { eventually } from '../helpers/cluster.js';

@@ -10,7 +10,7 @@ import { jsonOf, linesOf, rowOf } from './inspect-helpers.js';
 import { issueApiKey } from '../../src/admin/records.js';
 import { RedisBackend } from '../../src/state/redis/redis-backend.js';
 import { peerFromJson, roomFromJson, roomsFromJson, serversFromJson, statsFromJson } from '../../src/inspect/json-input.js';
-import { kickJson, peerDetailJson, roomDeleteJson, roomJson, roomsJson, serversJson, statsJson } from '../../src/inspect/json-output.js';
+import { kickJson, peerDetailJson, roomDeleteJson, roomJson, roomsJson, serversJson, statsJson } from '../../src/admin/json-output.js';
 import type { SignalingServer } from '../../src/server/signaling-server.js';
 
 /**

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ClusterReader } from '../../src/inspect/cluster-reader.js';
+import { ClusterReader } from '../../src/admin/cluster-reader.js';
 import { KeySpace } from '../../src/state/redis/key-space.js';
 import { ensureBuilt } from '../cli/cli-helpers.js';
 import { RedisProcess, requireRedis } from '../helpers/redis-process.js';

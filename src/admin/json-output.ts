@@ -1,7 +1,7 @@
 import type { ClusterStats, PeerDetail, PeerView, RoomDetail, RoomListing, RoomSummary, ServerView } from './views.js';
 import { isoTime } from './times.js';
 import { documentHeader } from '../json-document.js';
-import type { KickResult, RoomDeleteResult } from '../admin/peer-removal.js';
+import type { KickResult, RoomDeleteResult } from './peer-removal.js';
 
 /**
  * The `--json` documents. Their fields are a stable interface for scripts: fields may be added
