@@ -27,11 +27,10 @@ import type { ServerContext } from './server-context.js';
 import { Heartbeat } from './heartbeat.js';
 import { spreadCloses } from './drain.js';
 import { relayRefusal } from './handlers/relay.js';
-import { clientAddress } from './client-address.js';
+import { Admission } from './admission.js';
+import { logStartLine } from './start-line.js';
 import { ConnectionSummary } from './connection-summary.js';
 import { clusterViews } from './cluster-views.js';
-
-const ADDRESS_LIMIT_WARNING_INTERVAL_MS = 60_000;
 
 type Phase = 'new' | 'running' | 'draining' | 'stopped';
 
@@ -56,11 +55,8 @@ export class SignalingServer implements BusSink {
   private readonly adminHttp: HttpServer | null;
   private readonly wss: WebSocketServer;
   private readonly operator: OperatorActions;
-  /** Open connections per remote address. */
-  private readonly perAddress = new Map<string, number>();
-  private addressLimitWarnedAt = -Infinity;
+  private readonly admission: Admission;
   private readonly summary: ConnectionSummary;
-  private addressLimitRefusals = 0;
   private readonly heartbeat: Heartbeat;
   private phase: Phase = 'new';
   private connectionCounter = 0;
@@ -94,6 +90,7 @@ export class SignalingServer implements BusSink {
       clientTracking: false,
     });
     this.operator = new OperatorActions(this.ctx);
+    this.admission = new Admission(this.options, this.ctx.auth, this.log);
     const http = this.httpBackend();
     const separateAdmin = this.options.adminPort !== null;
     const main: RouteSet = { public: true, operator: !separateAdmin };
@@ -148,7 +145,7 @@ export class SignalingServer implements BusSink {
     this.startedAt = Date.now();
     this.phase = 'running';
     this.heartbeat.start();
-    this.announceStart(address);
+    logStartLine(this.log, this.options, this.state.kind, address);
     this.summary.start();
     return address;
   }
@@ -256,42 +253,24 @@ export class SignalingServer implements BusSink {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    let identity: Identity | null = null;
-    let refusal: { code: number; reason: string; metric: string } | null = null;
-    const origin = req.headers.origin;
-    const remote = clientAddress(req, this.options.trustProxy);
-    const allowed = this.options.allowedOrigins;
-    if (origin !== undefined && allowed !== null && !allowed.includes(origin)) {
-      refusal = { code: CloseCode.POLICY_VIOLATION, reason: 'origin not allowed', metric: 'origin' };
-    } else if (this.options.maxConnectionsPerIp > 0 && (this.perAddress.get(remote) ?? 0) >= this.options.maxConnectionsPerIp) {
-      refusal = { code: CloseCode.TRY_AGAIN_LATER, reason: 'too many connections from your address', metric: 'address_limit' };
-    } else if (this.connections.size >= this.options.maxConnections) {
-      refusal = { code: CloseCode.TRY_AGAIN_LATER, reason: 'connection limit reached', metric: 'connection_limit' };
-    } else {
-      const credential = this.ctx.auth.enabled ? Authenticator.upgradeCredential(req) : null;
-      if (credential !== null) {
-        socket.pause();
-        const verified = await this.ctx.auth.verify(credential).catch(() => null);
-        socket.resume();
-        if (verified?.ok) identity = verified.identity;
-        else refusal = { code: CloseCode.POLICY_VIOLATION, reason: 'invalid credentials', metric: 'auth' };
-      }
-    }
+    const admission = await this.admission.check(req, this.connections.size, socket);
     if (socket.destroyed) return;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      if (refusal !== null) {
+      const { remote } = admission;
+      if (!admission.admitted) {
+        const { refusal } = admission;
         this.metrics.connectionsFailed.inc({ reason: refusal.metric });
         this.log.debug({ event: 'connection_refused', remote, reason: refusal.reason, code: refusal.code }, 'connection refused');
         this.summary.countRefused();
-        if (refusal.metric === 'address_limit') this.warnAddressLimit(remote);
+        this.admission.refused(remote, refusal);
         ws.close(refusal.code, refusal.reason);
         return;
       }
-      this.accept(ws, req, remote, identity);
+      this.accept(ws, req, remote, admission.identity);
     });
   }
 
-  /** The client's address; behind a trusted proxy, the one the proxy saw (last X-Forwarded-For hop). */
+  /** A connection admitted: its pipeline, heartbeat, counts and close handling. */
   private accept(ws: WebSocket, req: IncomingMessage, remote: string, identity: Identity | null): void {
     const conn = new Connection(`${this.serverId}:${++this.connectionCounter}`, ws, req.socket, remote, {
       ratePerSecond: this.options.limits.ratePerSecond,
@@ -310,7 +289,7 @@ export class SignalingServer implements BusSink {
     };
     this.connections.set(conn.id, conn);
     this.heartbeat.add(conn);
-    this.perAddress.set(remote, (this.perAddress.get(remote) ?? 0) + 1);
+    this.admission.opened(remote);
     this.metrics.connectionsTotal.inc();
     this.metrics.connectionsActive.inc();
     this.log.debug({ event: 'connection_open', connectionId: conn.id, remote, path: req.url?.split('?')[0] }, 'connection open');
@@ -324,9 +303,7 @@ export class SignalingServer implements BusSink {
       conn.closed = true;
       this.connections.delete(conn.id);
       this.heartbeat.remove(conn);
-      const left = (this.perAddress.get(remote) ?? 1) - 1;
-      if (left > 0) this.perAddress.set(remote, left);
-      else this.perAddress.delete(remote);
+      this.admission.closed(remote);
       this.metrics.connectionsActive.dec();
       this.log.debug(
         { event: 'connection_close', connectionId: conn.id, peerId: conn.peerId, code, reason: reason.toString(), leftReason: conn.leftReason },
@@ -335,61 +312,6 @@ export class SignalingServer implements BusSink {
       this.summary.countClosed();
       this.pipeline.closed(conn);
     });
-  }
-
-  /**
-   * The first line of every run, at any log level but silent: what this instance is and how it is
-   * set up, so that a log read later says which settings produced it.
-   */
-  private announceStart(address: AddressInfo): void {
-    const o = this.options;
-    const line = this.log.level === 'silent' ? this.log : this.log.child({}, { level: 'info' });
-    line.info(
-      {
-        event: 'listening',
-        version: o.version,
-        host: address.address,
-        port: address.port,
-        adminPort: o.adminPort,
-        backend: this.state.kind,
-        auth: o.auth,
-        rooms: o.rooms,
-        compat: o.compat,
-        limits: {
-          maxConnections: o.maxConnections,
-          maxConnectionsPerIp: o.maxConnectionsPerIp,
-          maxPayloadBytes: o.limits.maxPayloadBytes,
-          maxPeersPerRoom: o.limits.maxPeersPerRoom,
-          rate: `${o.limits.ratePerSecond}:${o.limits.rateBurst}`,
-          byteRate: `${o.byteRate.perSecond}:${o.byteRate.burst}`,
-          unregisteredMaxFrameBytes: o.unregisteredMaxFrameBytes,
-          sendBufferLimitBytes: o.sendBufferLimitBytes,
-          heartbeatIntervalMs: o.heartbeatIntervalMs,
-          drainTimeoutMs: o.drainTimeoutMs,
-        },
-        trustProxy: o.trustProxy,
-      },
-      `sleap-signal ${o.version} listening on ${address.address}:${address.port} (${this.state.kind} backend, auth ${o.auth}, rooms ${o.rooms}, compat ${o.compat})`,
-    );
-  }
-
-  /**
-   * The per-address limit refusing connections often means a proxy or NAT in front: one warning a
-   * minute at most, naming the way out, with the count refused since the last one.
-   */
-  private warnAddressLimit(remote: string): void {
-    this.addressLimitRefusals++;
-    const now = Date.now();
-    if (now - this.addressLimitWarnedAt < ADDRESS_LIMIT_WARNING_INTERVAL_MS) return;
-    this.log.warn(
-      { event: 'address_limit', remote, refused: this.addressLimitRefusals, limit: this.options.maxConnectionsPerIp, trustProxy: this.options.trustProxy },
-      `refusing connections from ${remote}: --max-connections-per-ip ${this.options.maxConnectionsPerIp} reached. ` +
-        (this.options.trustProxy
-          ? 'Raise the limit, or 0 to turn it off.'
-          : 'Behind a proxy or load balancer, set --trust-proxy so that clients\' own addresses count; otherwise raise the limit, or 0 to turn it off.'),
-    );
-    this.addressLimitWarnedAt = now;
-    this.addressLimitRefusals = 0;
   }
 
   // ---- BusSink: what other instances (through shared state) ask of this one.

@@ -321,6 +321,10 @@ async function runFuzz(seed: number): Promise<void> {
   const rng = new Rng(mulberry32(seed));
   const server: SignalingServer = await startServer({
     limits: { maxPayloadBytes: MAX_PAYLOAD, ratePerSecond: 1_000_000, rateBurst: 1_000_000 },
+    // The byte budget raised too: on a busy machine the server reads a burst of queued frames at
+    // one instant, and the default 2 MiB burst would refuse some (the limiters have tests of their own).
+    byteRate: { perSecond: 1 << 30, burst: 1 << 30 },
+    unregisteredMaxFrameBytes: 1 << 30,
   });
   const room = freshRoom('fuzz');
   const otherRoom = freshRoom('fuzz-other');

@@ -4,7 +4,7 @@ import { decodeEnvelope, deliverEnvelope, refusedEnvelope, splitBusMessage, type
 const origin = { connectionId: 'host-1:ab:7', requestType: 'peer_message' };
 const to = (peerId: string, reroutes: 0 | 1 = 0): RoutedRelay => ({ peerId, roomId: 'room:1', origin, reroutes });
 
-/** How the ROUTE script packs several envelopes into one channel message: 'b', then "<byte length>:<envelope>" each. */
+/** How route.lua packs several envelopes into one channel message: 'b', then "<byte length>:<envelope>" each. */
 const batch = (...envelopes: string[]) => Buffer.from(`b${envelopes.map((e) => `${Buffer.byteLength(e)}:${e}`).join('')}`);
 
 describe('bus messages', () => {

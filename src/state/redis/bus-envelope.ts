@@ -50,7 +50,7 @@ const BATCH = 0x62; // 'b'
 const COLON = 0x3a;
 
 /**
- * Splits a channel message into its envelopes: most carry one; a batch (the ROUTE script) carries
+ * Splits a channel message into its envelopes: most carry one; a batch (route.lua) carries
  * several as 'b' then "<byte length>:<envelope>" each. Null for a malformed batch.
  */
 export function splitBusMessage(message: Buffer): string[] | null {
