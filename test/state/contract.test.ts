@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { deliverEnvelope } from '../../src/state/redis/bus-envelope.js';
 import { KeySpace } from '../../src/state/redis/key-space.js';
 import { RedisProcess, requireRedis } from '../helpers/redis-process.js';
+import { deleteRoomWithPeers, kickPeer } from '../../src/admin/peer-removal.js';
 
 /** The sender of relays in these tests: a connection of no instance here. */
 const ORIGIN: RelayOrigin = { connectionId: 'sender-instance:1', requestType: 'peer_message' };
@@ -316,6 +317,71 @@ function contract(name: string, fixture: () => Fixture) {
       await until(() => b.sink.controls.length === 1);
       expect(b.sink.controls[0]).toEqual(close);
       expect(a.sink.controls).toEqual([]);
+    });
+
+    it('sendControl says whether the instance heard it: its own, another live one, or one that is gone', async () => {
+      await setup();
+      const close: ControlMessage = { kind: 'close', peerId: 'x', connectionId: 'c', code: 1000, reason: 'r', leftReason: 'kicked' };
+      expect(await a.backend.sendControl(a.serverId, close)).toBe(true);
+      expect(await a.backend.sendControl(b.serverId, close)).toBe(true);
+      expect(await a.backend.sendControl('no-such-instance', close)).toBe(false);
+      await until(() => b.sink.controls.length === 1);
+      expect(a.sink.controls).toEqual([close]);
+    });
+
+    it('removePeer takes a peer of another instance out of shared state, only where its connection still holds it', async () => {
+      await setup();
+      const held = record(b, 'rm', room);
+      await b.backend.register(request(held));
+      // A stale connection id removes nothing.
+      expect(await a.backend.removePeer({ ...held, connectionId: `${b.serverId}:999999` })).toBeNull();
+      expect(await a.backend.getPeer('rm')).not.toBeNull();
+      expect(await a.backend.removePeer(held)).toEqual(readBack(held));
+      expect(await a.backend.getPeer('rm')).toBeNull();
+      expect((await b.backend.listRoom(room)).map((p) => p.peerId)).toEqual([]);
+      // The holder's own unregister afterwards finds nothing left to announce.
+      expect(await b.backend.unregister('rm', held.connectionId)).toBeNull();
+      // The id is free again for anyone.
+      const next = record(a, 'rm', room);
+      expect((await a.backend.register(request(next))).ok).toBe(true);
+    });
+
+    it('deleteRoom drops the created-room record, and the room once nobody is in it', async () => {
+      await setup();
+      const future = Date.now() + 3_600_000;
+      expect(await a.backend.createRoom({ roomId: room, tokenHash: 'h', createdAt: Date.now(), expiresAt: future, createdBy: null })).toBe(true);
+      const stay = record(b, 'stays', room);
+      await b.backend.register(request(stay));
+      expect(await a.backend.deleteRoom(room)).toBe(false);
+      expect(await a.backend.getRoom(room)).toBeNull();
+      expect((await a.backend.listRooms()).map((r) => r.roomId)).toContain(room);
+      await b.backend.unregister('stays', stay.connectionId);
+      expect(await a.backend.deleteRoom(room)).toBe(true);
+      expect((await a.backend.listRooms()).map((r) => r.roomId)).not.toContain(room);
+    });
+
+    it('kicks and deletes rooms through the one admin path: records first, then `kicked` to the room, then the close order', async () => {
+      await setup();
+      const watcher = record(a, 'kw', room, { presence: true });
+      await a.backend.register(request(watcher));
+      const target = record(b, 'kt', room);
+      await b.backend.register(request(target));
+      const kicked = await kickPeer(a.backend, 'kt', 'bye');
+      expect(kicked).toEqual({ peerId: 'kt', roomId: room, serverId: b.serverId, connectionId: target.connectionId, reason: 'bye', instanceNotified: true });
+      expect(await a.backend.getPeer('kt')).toBeNull();
+      await until(() => b.sink.controls.length === 1);
+      expect(b.sink.controls[0]).toEqual({ kind: 'close', peerId: 'kt', connectionId: target.connectionId, code: 1000, reason: 'bye', leftReason: 'kicked' });
+      await until(() => a.sink.presenceEvents.length === 1);
+      expect(JSON.parse(a.sink.presenceEvents[0]!.frame)).toEqual({ type: 'peer_left', peer_id: 'kt', reason: 'kicked' });
+      expect(await kickPeer(a.backend, 'kt')).toBeNull();
+
+      const other = record(b, 'ko', room);
+      await b.backend.register(request(other));
+      const deleted = await deleteRoomWithPeers(b.backend, room, 'closing');
+      expect(deleted?.peers.map((p) => p.peerId).sort()).toEqual(['ko', 'kw']);
+      expect(deleted?.roomRemoved).toBe(true);
+      expect(await b.backend.listRoom(room)).toEqual([]);
+      expect(await deleteRoomWithPeers(b.backend, room)).toBeNull();
     });
 
     it('lists rooms with peers (discovery order, admin seat, times) and live created rooms, not rooms everyone left', async () => {
