@@ -2,8 +2,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseThreshold } from './thresholds.js';
 import { unreachableLine } from './unreachable.js';
 import chalk from 'chalk';
-import { parseChoice, parseInteger, parseSize } from '../options/option-parsers.js';
+import { parseChoice, parseDurationText, parseInteger, parseNumber, parseSize } from '../options/option-parsers.js';
 import { UsageError } from '../options/usage-error.js';
+import { BenchError } from './bench-error.js';
 import { compareCommand } from './compare.js';
 import { doctorCommand } from './doctor.js';
 import { writeHgrmFiles } from './hgrm.js';
@@ -13,7 +14,8 @@ import { readJsonReport, writeJsonReport } from './report-json.js';
 import { reportJsonSchema } from './report-schema.js';
 import { renderReport } from './report-table.js';
 import { defaultThreads, runBench } from './runner.js';
-import { ARRIVALS, loadScenario, MIX_OPS, PATTERNS, scenarioJsonSchema, shippedScenarioNames, TRAFFIC_MODELS } from './scenario.js';
+import { loadScenario, shippedScenarioNames } from './scenario/load.js';
+import { ARRIVALS, MIX_OPS, PATTERNS, scenarioJsonSchema, TRAFFIC_MODELS } from './scenario/schema.js';
 import { ServerCpuProbe } from './server-cpu.js';
 import { SpawnedServers } from './spawn.js';
 
@@ -105,23 +107,6 @@ const collectThreshold = (v: string, prev: string[] | undefined) => {
   return collect(v, prev);
 };
 
-function parseNumber(min: number, max = Number.MAX_VALUE) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${value}"`);
-    if (n < min || n > max) throw new InvalidArgumentError(`expected a number from ${min} to ${max}, got ${n}`);
-    return n;
-  };
-}
-
-/** "10s", "500ms"; a bare number is seconds. Kept as text (the scenario validates it). */
-function parseDurationText(value: string): string {
-  const v = value.trim();
-  if (/^\d+(\.\d+)?$/.test(v)) return `${v}s`;
-  if (!/^\d+(\.\d+)?(us|ms|s|m|h)$/.test(v)) throw new InvalidArgumentError(`expected a duration like 10s, 500ms, 2m; got "${value}"`);
-  return v;
-}
-
 /** "relay=8,discover=1,offer_answer=1": weights; operations not named get 0. */
 function parseMix(value: string): Record<string, number> {
   const mix: Record<string, number> = Object.fromEntries(MIX_OPS.map((op) => [op, 0]));
@@ -194,13 +179,22 @@ export function benchCommand(): Command {
     .addOption(new Option('--no-progress', 'no live progress line'))
     .addOption(new Option('--check', 'validate the scenario and print it as it would run; connect to nothing'))
     .action(async (scenarioArg: string | undefined, flags: BenchFlags) => {
-      await runBenchCommand(scenarioArg, flags);
+      try {
+        await runBenchCommand(scenarioArg, flags);
+      } catch (err) {
+        throw asUsageError(err);
+      }
     });
   bench.addCommand(compareCommand().exitOverride());
   bench.addCommand(renderSubcommand().exitOverride());
   bench.addCommand(doctorCommand().exitOverride());
   bench.addCommand(schemaSubcommand().exitOverride());
   return bench;
+}
+
+/** The bench's refusals are the caller's to fix: the command line says them as bad usage (exit 2). */
+function asUsageError(err: unknown): unknown {
+  return err instanceof BenchError ? new UsageError(err.message) : err;
 }
 
 function renderSubcommand(): Command {

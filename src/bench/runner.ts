@@ -7,7 +7,7 @@ import { place, type PeerPlan, type Placement } from './placement.js';
 import { decodeHistogram, Recorder } from './recorder.js';
 import { buildReport, type MergedTimelinePoint } from './report-json.js';
 import type { BenchReport } from './report-schema.js';
-import type { LoadedScenario } from './scenario.js';
+import type { LoadedScenario } from './scenario/scenario.js';
 import { LocalShard, WorkerShard, workersAvailable, type ShardHandle } from './shard-host.js';
 import type { Progress, ShardResult, TrafficWindow } from './shard.js';
 

@@ -7,7 +7,8 @@ import type { PeerPlan } from './placement.js';
 import { Random } from './random.js';
 import { encodeHistogram, newHistogram, Recorder, recordUs, type EncodedRecorder } from './recorder.js';
 import { nextGapUs, OpenLoopSchedule } from './schedule.js';
-import { MIX_OPS, type MixOp, type Scenario } from './scenario.js';
+import type { Scenario } from './scenario/scenario.js';
+import { MIX_OPS, type MixOp } from './scenario/schema.js';
 
 /**
  * One generator thread's share of the run: whole rooms of peers (so every relay starts and ends
