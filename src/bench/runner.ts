@@ -9,7 +9,9 @@ import { buildReport, type MergedTimelinePoint } from './report-json.js';
 import type { BenchReport } from './report-schema.js';
 import type { LoadedScenario } from './scenario/scenario.js';
 import { LocalShard, WorkerShard, workersAvailable, type ShardHandle } from './shard-host.js';
-import type { Progress, ShardResult, TrafficWindow } from './shard.js';
+import type { TrafficWindow } from './shard/context.js';
+import type { ShardResult } from './shard/shard.js';
+import type { Progress } from './shard/timeline.js';
 
 /**
  * One bench run, start to end: place the peers, split them over generator threads, ramp the
