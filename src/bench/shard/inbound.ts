@@ -1,5 +1,6 @@
 import type { BenchPeer, PeerSink } from '../peer.js';
 import { recordUs, type Recorder } from '../recorder.js';
+import { acceptRelay } from '../relay-streams.js';
 import type { ConnectionCounts, ShardContext, TrafficWindow } from './context.js';
 import type { Entry } from './peers.js';
 import type { IntervalCounts } from './timeline.js';
@@ -32,7 +33,7 @@ export class Inbound implements PeerSink {
   }
 
   relay(peer: BenchPeer, from: number, seq: number, sentUs: number, atUs: number): void {
-    const outcome = peer.accept(from, seq);
+    const outcome = acceptRelay(peer.streams, from, seq);
     const c = this.rec.counters;
     if (outcome === 'duplicate') {
       c.duplicated++;
