@@ -120,22 +120,24 @@ function measure(t: Threshold, r: BenchReport): { value: number | null; base: nu
         .reduce((a, [, n]) => a + n, 0);
       return { value: sum, base: opsAttempted };
     }
-    case 'lost':
-      return { value: r.relays.lost, base: r.relays.sent };
-    case 'duplicated':
-      return { value: r.relays.duplicated, base: r.relays.sent };
-    case 'reordered':
-      return { value: r.relays.reordered, base: r.relays.sent };
-    case 'late':
-      return { value: r.schedule.late, base: r.schedule.scheduled };
-    case 'connected':
-      return { value: r.connections.connected, base: r.connections.peers };
-    case 'registered':
-      return { value: r.connections.registered, base: r.connections.peers };
-    default:
-      return { value: null, base: 1, detail: `unknown metric ${t.metric}` };
+    default: {
+      const count = COUNTS[head as keyof typeof COUNTS];
+      if (count === undefined) return { value: null, base: 1, detail: `unknown metric ${t.metric}` };
+      const [value, base] = count(r);
+      return { value, base };
+    }
   }
 }
+
+/** Each counter but errors: its value in a report, and the base a share of it is taken of. */
+const COUNTS: Record<Exclude<(typeof COUNTERS)[number], 'errors'>, (r: BenchReport) => [number, number]> = {
+  lost: (r) => [r.relays.lost, r.relays.sent],
+  duplicated: (r) => [r.relays.duplicated, r.relays.sent],
+  reordered: (r) => [r.relays.reordered, r.relays.sent],
+  late: (r) => [r.schedule.late, r.schedule.scheduled],
+  connected: (r) => [r.connections.connected, r.connections.peers],
+  registered: (r) => [r.connections.registered, r.connections.peers],
+};
 
 /** µs of server CPU (every spawned instance) per relay sent in the measured window. */
 function serverCpuPerRelay(r: BenchReport): { value: number | null; base: number; detail?: string } {

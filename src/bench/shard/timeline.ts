@@ -8,27 +8,26 @@ import { encodeHistogram, newHistogram, type Recorder } from '../recorder.js';
  * second [i, i+1)), with the counts of that second and the live progress.
  */
 
-export interface Progress {
+/** Connections open and peers registered now; relays, operations and errors counted over a span. */
+interface Tally {
   readonly open: number;
   readonly registered: number;
   readonly relaysSent: number;
   readonly relaysReceived: number;
   readonly ops: number;
   readonly errors: number;
+}
+
+/** The tally since the run started. */
+export interface Progress extends Tally {
   /** p99 of the relays recorded so far (µs), 0 when none yet. */
   readonly relayP99Us: number;
 }
 
-export interface TimelineSample {
+/** The tally within one second. */
+export interface TimelineSample extends Tally {
   /** Second since the run started. */
   readonly i: number;
-  readonly open: number;
-  readonly registered: number;
-  /** Counts within this second. */
-  readonly relaysSent: number;
-  readonly relaysReceived: number;
-  readonly ops: number;
-  readonly errors: number;
   /** Relay latencies (all relays, µs) recorded within this second, encoded. */
   readonly relay: string;
   readonly loopP99Ms: number;
