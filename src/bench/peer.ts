@@ -34,6 +34,12 @@ interface PendingRegister {
   timer: NodeJS.Timeout;
 }
 
+/** The requests whose replies the peer times, by the request's message type. */
+const REPLIED_OPS: ReadonlyMap<unknown, 'discover' | 'update_metadata'> = new Map([
+  ['discover_peers', 'discover'],
+  ['update_metadata', 'update_metadata'],
+]);
+
 const PING = Buffer.from('{"type":"ping"}');
 /**
  * How this project's server starts `registered` (and `registered_auth`): the reply lists the whole
@@ -321,17 +327,14 @@ export class BenchPeer {
         }
         break;
       }
-      case 'discover_peers':
-        this.popReply('discover', at, false);
-        break;
-      case 'update_metadata':
-        this.popReply('update_metadata', at, false);
-        break;
       case 'offer':
         if (this.answers < this.offers) this.answers++;
         break;
-      default:
+      default: {
+        const op = REPLIED_OPS.get(msg.request_type);
+        if (op !== undefined) this.popReply(op, at, false);
         break;
+      }
     }
     this.sink.error(this, cls);
   }
