@@ -1,149 +1,18 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseThreshold } from './thresholds.js';
-import { unreachableLine } from './unreachable.js';
-import chalk from 'chalk';
-import { parseChoice, parseInteger, parseSize } from '../options/option-parsers.js';
+import { Command, Option } from 'commander';
+import { parseChoice, parseDurationText, parseInteger, parseNumber, parseSize } from '../options/option-parsers.js';
 import { UsageError } from '../options/usage-error.js';
+import { BenchError } from './bench-error.js';
+import { collect, collectThreshold, parseMix, type BenchFlags } from './bench-flags.js';
+import { runBenchCommand } from './bench-run-command.js';
 import { compareCommand } from './compare.js';
 import { doctorCommand } from './doctor.js';
-import { writeHgrmFiles } from './hgrm.js';
 import { writeHtmlReport, writeSvgPlots } from './html-report.js';
-import { ProgressLine } from './progress.js';
-import { readJsonReport, writeJsonReport } from './report-json.js';
+import { readJsonReport } from './report-json.js';
 import { reportJsonSchema } from './report-schema.js';
-import { renderReport } from './report-table.js';
-import { defaultThreads, runBench } from './runner.js';
-import { ARRIVALS, loadScenario, MIX_OPS, PATTERNS, scenarioJsonSchema, shippedScenarioNames, TRAFFIC_MODELS } from './scenario.js';
-import { ServerCpuProbe } from './server-cpu.js';
-import { SpawnedServers } from './spawn.js';
+import { shippedScenarioNames } from './scenario/load.js';
+import { ARRIVALS, PATTERNS, scenarioJsonSchema, TRAFFIC_MODELS } from './scenario/schema.js';
 
-interface BenchFlags {
-  svg?: string;
-  url?: string[];
-  spawn?: number;
-  redis?: string;
-  prefix?: string;
-  spawnNodeOptions?: string;
-  threads?: string;
-  sourceAddress?: string[];
-  peers?: number;
-  rooms?: number;
-  roomSpread?: string;
-  urlSpread?: string;
-  crossShare?: number;
-  workerShare?: number;
-  presence?: boolean;
-  connectRate?: number;
-  maxInFlight?: number;
-  connectTimeout?: string;
-  warmup?: string;
-  duration?: string;
-  drain?: string;
-  model?: string;
-  inFlight?: number;
-  rate?: number;
-  arrival?: string;
-  pattern?: string;
-  payload?: number;
-  mix?: Record<string, number>;
-  churn?: number;
-  churnDowntime?: string;
-  churnMode?: string;
-  seed?: number;
-  serverRateLimit?: string;
-  maxEventLoopP99?: string;
-  threshold?: string[];
-  report?: string;
-  /** Old name of --report. */
-  json?: string;
-  hgrm?: string;
-  html?: string;
-  quiet?: boolean;
-  progress: boolean;
-  check?: boolean;
-}
-
-/** Flag → scenario path, for overrides and for naming the flag in validation errors. */
-const FLAG_PATHS: [keyof BenchFlags, string, string][] = [
-  ['peers', '/peers', '--peers'],
-  ['rooms', '/rooms', '--rooms'],
-  ['roomSpread', '/room_spread', '--room-spread'],
-  ['urlSpread', '/url_spread', '--url-spread'],
-  ['crossShare', '/cross_instance_share', '--cross-share'],
-  ['workerShare', '/roles/worker_share', '--worker-share'],
-  ['presence', '/roles/presence', '--presence'],
-  ['connectRate', '/connect/rate', '--connect-rate'],
-  ['maxInFlight', '/connect/max_in_flight', '--max-in-flight'],
-  ['connectTimeout', '/connect/timeout', '--connect-timeout'],
-  ['warmup', '/warmup', '--warmup'],
-  ['duration', '/duration', '--duration'],
-  ['drain', '/drain', '--drain'],
-  ['model', '/traffic/model', '--model'],
-  ['inFlight', '/traffic/in_flight', '--in-flight'],
-  ['rate', '/traffic/rate', '--rate'],
-  ['arrival', '/traffic/arrival', '--arrival'],
-  ['pattern', '/traffic/pattern', '--pattern'],
-  ['payload', '/traffic/payload_bytes', '--payload'],
-  ['mix', '/traffic/mix', '--mix'],
-  ['churn', '/churn/rate', '--churn'],
-  ['churnDowntime', '/churn/downtime', '--churn-downtime'],
-  ['churnMode', '/churn/mode', '--churn-mode'],
-  ['seed', '/seed', '--seed'],
-  ['serverRateLimit', '/server/rate_limit', '--server-rate-limit'],
-  ['maxEventLoopP99', '/validity/max_event_loop_p99', '--max-event-loop-p99'],
-];
-
-const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
-
-/** A --threshold is checked as it is read: a bad one is the flag's fault, not the scenario file's. */
-const collectThreshold = (v: string, prev: string[] | undefined) => {
-  try {
-    parseThreshold(v);
-  } catch (err) {
-    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
-  }
-  return collect(v, prev);
-};
-
-function parseNumber(min: number, max = Number.MAX_VALUE) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${value}"`);
-    if (n < min || n > max) throw new InvalidArgumentError(`expected a number from ${min} to ${max}, got ${n}`);
-    return n;
-  };
-}
-
-/** "10s", "500ms"; a bare number is seconds. Kept as text (the scenario validates it). */
-function parseDurationText(value: string): string {
-  const v = value.trim();
-  if (/^\d+(\.\d+)?$/.test(v)) return `${v}s`;
-  if (!/^\d+(\.\d+)?(us|ms|s|m|h)$/.test(v)) throw new InvalidArgumentError(`expected a duration like 10s, 500ms, 2m; got "${value}"`);
-  return v;
-}
-
-/** "relay=8,discover=1,offer_answer=1": weights; operations not named get 0. */
-function parseMix(value: string): Record<string, number> {
-  const mix: Record<string, number> = Object.fromEntries(MIX_OPS.map((op) => [op, 0]));
-  for (const part of value.split(',')) {
-    const m = /^\s*([a-z_]+)\s*[=:]\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
-    if (!m || !(MIX_OPS as readonly string[]).includes(m[1]!)) {
-      throw new InvalidArgumentError(`expected OP=WEIGHT,... with OP one of ${MIX_OPS.join(', ')}; got "${value}"`);
-    }
-    mix[m[1]!] = Number(m[2]);
-  }
-  return mix;
-}
-
-function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
-  const parts = path.split('/').filter(Boolean);
-  let node = target;
-  for (const part of parts.slice(0, -1)) {
-    node[part] ??= {};
-    node = node[part] as Record<string, unknown>;
-  }
-  node[parts[parts.length - 1]!] = value;
-}
+/** The `bench` command: its flags and its subcommands (compare, render, doctor, schema). */
 
 export function benchCommand(): Command {
   const bench = new Command('bench')
@@ -194,13 +63,22 @@ export function benchCommand(): Command {
     .addOption(new Option('--no-progress', 'no live progress line'))
     .addOption(new Option('--check', 'validate the scenario and print it as it would run; connect to nothing'))
     .action(async (scenarioArg: string | undefined, flags: BenchFlags) => {
-      await runBenchCommand(scenarioArg, flags);
+      try {
+        await runBenchCommand(scenarioArg, flags);
+      } catch (err) {
+        throw asUsageError(err);
+      }
     });
   bench.addCommand(compareCommand().exitOverride());
   bench.addCommand(renderSubcommand().exitOverride());
   bench.addCommand(doctorCommand().exitOverride());
   bench.addCommand(schemaSubcommand().exitOverride());
   return bench;
+}
+
+/** The bench's refusals are the caller's to fix: the command line says them as bad usage (exit 2). */
+function asUsageError(err: unknown): unknown {
+  return err instanceof BenchError ? new UsageError(err.message) : err;
 }
 
 function renderSubcommand(): Command {
@@ -226,95 +104,4 @@ function schemaSubcommand(): Command {
       const schema = which === 'scenario' ? scenarioJsonSchema() : reportJsonSchema();
       process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
     });
-}
-
-async function runBenchCommand(scenarioArg: string | undefined, flags: BenchFlags): Promise<void> {
-  const overrides: Record<string, unknown> = {};
-  const flagNames: Record<string, string> = {};
-  for (const [key, path, flag] of FLAG_PATHS) {
-    if (flags[key] === undefined) continue;
-    flagNames[path] = flag;
-    setPath(overrides, path, flags[key]);
-  }
-  if (flags.threshold) overrides.thresholds = flags.threshold;
-  const loaded = await loadScenario(scenarioArg, overrides, flagNames);
-
-  if (flags.check) {
-    process.stdout.write(`${JSON.stringify(loaded.effective, null, 2)}\n`);
-    return;
-  }
-  const urls = flags.url ?? [];
-  if (flags.spawn !== undefined && urls.length > 0) throw new UsageError('give --url or --spawn, not both');
-  if (flags.spawn === undefined && urls.length === 0) throw new UsageError('bench needs a target: --url ws://host:port (repeatable) or --spawn N');
-  if (flags.spawnNodeOptions !== undefined && flags.spawn === undefined) throw new UsageError('--spawn-node-options goes with --spawn');
-  if (flags.redis !== undefined && flags.spawn === undefined) throw new UsageError('--redis goes with --spawn (the servers given with --url bring their own state)');
-  if (flags.redis !== undefined && !/^rediss?:\/\//.test(flags.redis)) throw new UsageError(`--redis must be a redis:// URL, got "${flags.redis}"`);
-  if (flags.spawn !== undefined && flags.spawn > 1 && flags.redis === undefined) {
-    throw new UsageError(`--spawn ${flags.spawn} needs --redis URL: instances share state only through Redis`);
-  }
-  for (const u of urls) {
-    if (!/^wss?:\/\/[^/]+/.test(u)) throw new UsageError(`--url must be ws://host:port or wss://..., got "${u}"`);
-  }
-  let threads: number;
-  if (flags.threads === undefined || flags.threads === 'auto') threads = loaded.scenario.threads ?? defaultThreads(loaded.scenario.peers);
-  else if (/^\d+$/.test(flags.threads) && Number(flags.threads) >= 1 && Number(flags.threads) <= 64) threads = Number(flags.threads);
-  else throw new UsageError(`--threads must be a number from 1 to 64, or auto; got "${flags.threads}"`);
-
-  const reportPath = flags.report ?? flags.json;
-  const say = (text: string) => {
-    if (!flags.quiet) process.stderr.write(`${text}\n`);
-  };
-  let spawned: SpawnedServers | null = null;
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    if (flags.spawn !== undefined) {
-      say(chalk.dim(`starting ${flags.spawn} serve instance(s)${flags.redis ? ` sharing ${flags.redis}` : ' (in memory)'} ...`));
-      spawned = await SpawnedServers.start({ instances: flags.spawn, redis: flags.redis, prefix: flags.prefix, scenario: loaded.scenario, nodeOptions: flags.spawnNodeOptions });
-      for (const i of spawned.instances) say(chalk.dim(`  ${i.url} (accepting ${(i.readyMs / 1000).toFixed(2)} s after launch)`));
-    }
-    const targets = spawned ? spawned.urls : urls;
-    const progress = new ProgressLine(process.stderr, Boolean(process.stderr.isTTY) && !process.env.CI && flags.progress && !flags.quiet);
-    say(
-      chalk.dim(
-        `bench ${loaded.scenario.name}: ${loaded.scenario.peers} peers in ${loaded.scenario.rooms} room(s) → ${targets.length} target(s), ` +
-          `${threads} thread(s), warm-up ${loaded.scenario.warmupMs / 1000} s, measure ${loaded.scenario.durationMs / 1000} s`,
-      ),
-    );
-    const report = await runBench({
-      loaded,
-      urls: targets,
-      threads,
-      sourceAddresses: flags.sourceAddress ?? 'auto',
-      spawned: spawned ? { instances: spawned.instances.length, backend: flags.redis ? 'redis' : 'memory', ready_ms: spawned.instances.map((i) => i.readyMs) } : null,
-      serverCpu: spawned ? new ServerCpuProbe(spawned.instances.map((i) => i.child.pid ?? -1), flags.redis) : undefined,
-      onProgress: (p) => progress.update(p),
-      signal: controller.signal,
-    });
-    progress.done();
-    const unreachable = unreachableLine(report);
-    if (unreachable !== null) {
-      // Nothing was measured: one line, not a report of zeros, and a tool error rather than a verdict.
-      process.stderr.write(`sleap-signal: ${unreachable}\n`);
-      if (reportPath) await writeJsonReport(reportPath, report);
-      process.exitCode = 1;
-      return;
-    }
-    if (!flags.quiet) {
-      const text = renderReport(report);
-      if (reportPath === '-') process.stderr.write(text);
-      else process.stdout.write(text);
-    }
-    if (reportPath) await writeJsonReport(reportPath, report);
-    if (flags.hgrm) await writeHgrmFiles(flags.hgrm, report);
-    if (flags.html) await writeHtmlReport(flags.html, report);
-    if (flags.svg) await writeSvgPlots(flags.svg, report);
-    process.exitCode = report.verdict.exit_code;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    if (spawned) await spawned.stop();
-  }
 }

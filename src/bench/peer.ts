@@ -1,6 +1,9 @@
 import WebSocket from 'ws';
 import { TickCork } from '../net/tick-cork.js';
 import { nowUs } from './clock.js';
+import { connectErrorClass } from './connect-errors.js';
+import type { RelayStreams } from './relay-streams.js';
+import { ReplyQueue } from './reply-queue.js';
 
 /**
  * A lean protocol client for the bench: one WebSocket, no queues of parsed messages, no promise
@@ -25,46 +28,17 @@ export interface PeerSink {
 
 export type StepOutcome = { ok: true; us: number } | { ok: false; cls: string; us: number };
 
-/** Error class of a failed connect: refused, reset, timeout, EADDRNOTAVAIL, EMFILE, http_503, ... */
-export function connectErrorClass(err: unknown): string {
-  const e = err as { code?: string; message?: string };
-  switch (e?.code) {
-    case 'ECONNREFUSED':
-      return 'connect.refused';
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return 'connect.reset';
-    case 'ETIMEDOUT':
-      return 'connect.timeout';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'connect.dns';
-    case undefined:
-      break;
-    default:
-      return `connect.${e.code}`;
-  }
-  const message = e?.message ?? '';
-  if (/timed out/i.test(message)) return 'connect.timeout';
-  if (/hang up|reset/i.test(message)) return 'connect.reset';
-  return 'connect.other';
-}
-
 interface PendingRegister {
   resolve: (outcome: StepOutcome) => void;
   startedUs: number;
   timer: NodeJS.Timeout;
 }
 
-/** Per-sender receive state of one stream of relays, for loss, duplicate and order checks. */
-export interface InboundStream {
-  /** Highest sequence number seen so far (-1: none). */
-  max: number;
-  /** Unique messages received. */
-  received: number;
-  /** Sequence numbers skipped over and not seen yet (reordered if they come later). */
-  gaps: Set<number> | null;
-}
+/** The requests whose replies the peer times, by the request's message type. */
+const REPLIED_OPS: ReadonlyMap<unknown, 'discover' | 'update_metadata'> = new Map([
+  ['discover_peers', 'discover'],
+  ['update_metadata', 'update_metadata'],
+]);
 
 const PING = Buffer.from('{"type":"ping"}');
 /**
@@ -73,9 +47,6 @@ const PING = Buffer.from('{"type":"ping"}');
  * server's key order falls through to the full parse.
  */
 const REGISTERED_PREFIX = Buffer.from('{"type":"registered');
-
-/** Gaps wider than this are not remembered one by one (a late arrival then counts as a duplicate). */
-const MAX_GAP = 10_000;
 
 export class BenchPeer {
   ws: WebSocket | null = null;
@@ -87,16 +58,14 @@ export class BenchPeer {
   private closing = false;
   private pendingRegister: PendingRegister | null = null;
   private pendingLeave: (() => void) | null = null;
-  private readonly discoverQueue: number[] = [];
-  private readonly updateQueue: number[] = [];
-  private discoverHead = 0;
-  private updateHead = 0;
+  private readonly discoverReplies = new ReplyQueue();
+  private readonly updateReplies = new ReplyQueue();
   /** Offers sent and answers received (their difference: unanswered offers). */
   offers = 0;
   answers = 0;
   /** Next sequence number per target (global peer index). */
   readonly seqOut = new Map<number, number>();
-  readonly streams = new Map<number, InboundStream>();
+  readonly streams: RelayStreams = new Map();
   /** Round-robin position over this peer's targets. */
   cursor = 0;
   updates = 0;
@@ -208,32 +177,28 @@ export class BenchPeer {
   /** Sends a discover_peers whose reply will be timed from `scheduledUs`. */
   discover(frame: string, scheduledUs: number): boolean {
     if (!this.send(frame)) return false;
-    this.discoverQueue.push(scheduledUs);
+    this.discoverReplies.push(scheduledUs);
     return true;
   }
 
   updateMetadata(frame: string, scheduledUs: number): boolean {
     if (!this.send(frame)) return false;
-    this.updateQueue.push(scheduledUs);
+    this.updateReplies.push(scheduledUs);
     return true;
   }
 
   /** Requests sent and not answered yet. */
   get outstanding(): number {
-    return this.discoverQueue.length - this.discoverHead + (this.updateQueue.length - this.updateHead) + (this.offers - this.answers);
+    return this.discoverReplies.length + this.updateReplies.length + (this.offers - this.answers);
   }
 
   /** Forgets unanswered requests (after a close their replies cannot come); returns how many of each. */
   dropOutstanding(): { discover: number; update_metadata: number; offer_answer: number } {
     const dropped = {
-      discover: this.discoverQueue.length - this.discoverHead,
-      update_metadata: this.updateQueue.length - this.updateHead,
+      discover: this.discoverReplies.clear(),
+      update_metadata: this.updateReplies.clear(),
       offer_answer: this.offers - this.answers,
     };
-    this.discoverQueue.length = 0;
-    this.updateQueue.length = 0;
-    this.discoverHead = 0;
-    this.updateHead = 0;
     this.answers = this.offers;
     return dropped;
   }
@@ -362,61 +327,21 @@ export class BenchPeer {
         }
         break;
       }
-      case 'discover_peers':
-        this.popReply('discover', at, false);
-        break;
-      case 'update_metadata':
-        this.popReply('update_metadata', at, false);
-        break;
       case 'offer':
         if (this.answers < this.offers) this.answers++;
         break;
-      default:
+      default: {
+        const op = REPLIED_OPS.get(msg.request_type);
+        if (op !== undefined) this.popReply(op, at, false);
         break;
+      }
     }
     this.sink.error(this, cls);
   }
 
   private popReply(op: 'discover' | 'update_metadata', at: number, ok: boolean): void {
-    const queue = op === 'discover' ? this.discoverQueue : this.updateQueue;
-    const head = op === 'discover' ? this.discoverHead : this.updateHead;
-    if (head >= queue.length) return;
-    const scheduled = queue[head]!;
-    if (op === 'discover') this.discoverHead++;
-    else this.updateHead++;
-    if (head + 1 === queue.length) {
-      queue.length = 0;
-      if (op === 'discover') this.discoverHead = 0;
-      else this.updateHead = 0;
-    } else if (head > 1024) {
-      queue.splice(0, head + 1);
-      if (op === 'discover') this.discoverHead = 0;
-      else this.updateHead = 0;
-    }
-    this.sink.reply(this, op, scheduled, at, ok);
-  }
-
-  /** Accounts one relay from `from` numbered `seq`; returns 'new', 'reordered' or 'duplicate'. */
-  accept(from: number, seq: number): 'new' | 'reordered' | 'duplicate' {
-    let s = this.streams.get(from);
-    if (s === undefined) {
-      s = { max: -1, received: 0, gaps: null };
-      this.streams.set(from, s);
-    }
-    if (seq > s.max) {
-      if (seq > s.max + 1 && seq - s.max <= MAX_GAP) {
-        s.gaps ??= new Set();
-        for (let q = s.max + 1; q < seq; q++) s.gaps.add(q);
-      }
-      s.max = seq;
-      s.received++;
-      return 'new';
-    }
-    if (s.gaps?.delete(seq)) {
-      s.received++;
-      return 'reordered';
-    }
-    return 'duplicate';
+    const scheduled = (op === 'discover' ? this.discoverReplies : this.updateReplies).shift();
+    if (scheduled !== undefined) this.sink.reply(this, op, scheduled, at, ok);
   }
 }
 

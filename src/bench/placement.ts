@@ -1,6 +1,6 @@
 import { isIPv4 } from 'node:net';
-import type { Scenario } from './scenario.js';
-import { zipfSizes } from './scenario.js';
+import { roomSizes } from './room-sizes.js';
+import type { Scenario } from './scenario/scenario.js';
 
 /**
  * Where every simulated peer goes: its room, its role, its target URL, whom it relays to, and
@@ -35,13 +35,6 @@ export interface Placement {
 
 /** Connections from one source address to one target, beyond which source addresses are spread. */
 export const PORTS_PER_SOURCE = 25_000;
-
-export function roomSizes(s: Scenario): number[] {
-  if (s.roomSpread === 'zipf') return zipfSizes(s.peers, s.rooms, s.server.maxPeersPerRoom);
-  const base = Math.floor(s.peers / s.rooms);
-  const extra = s.peers % s.rooms;
-  return Array.from({ length: s.rooms }, (_, k) => base + (k < extra ? 1 : 0));
-}
 
 /** Spreads `n` decisions so that about `share` of them are true, evenly (not randomly). */
 class Spreader {

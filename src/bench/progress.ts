@@ -1,5 +1,5 @@
 import chalk from 'chalk';
-import type { LiveProgress } from './runner.js';
+import type { LiveProgress } from './progress-ticker.js';
 import { ms } from './report-table.js';
 
 /**

@@ -9,7 +9,7 @@ import type { Placement } from './placement.js';
 import type { ServerCpu } from './server-cpu.js';
 import { encodeHistogram, histogramStats, OPS, type Op, type Recorder } from './recorder.js';
 import { REPORT_SCHEMA_ID, REPORT_VERSION, ReportSchema, type BenchReport, type OperationStats } from './report-schema.js';
-import type { LoadedScenario } from './scenario.js';
+import type { LoadedScenario } from './scenario/scenario.js';
 import { evaluateThresholds } from './thresholds.js';
 import type { Histogram } from 'hdr-histogram-js';
 

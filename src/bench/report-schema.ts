@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ScenarioSchema } from './scenario.js';
+import { ScenarioSchema } from './scenario/schema.js';
 
 /** Exit code of a run that crossed a threshold (as k6): 2 stays bad usage, 1 a tool error. */
 export const THRESHOLD_FAILED = 99;

@@ -1,6 +1,6 @@
 import { nowUs } from './clock.js';
 import type { Random } from './random.js';
-import type { Arrival } from './scenario.js';
+import type { Arrival } from './scenario/schema.js';
 
 /**
  * The open-model schedule: every sender has its own arrival process (fixed interval or Poisson)

@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import { Shard, type Progress, type ShardInit, type ShardResult, type TimelineSample, type TrafficWindow } from './shard.js';
+import type { ShardInit, TrafficWindow } from './shard/context.js';
+import { Shard, type ShardResult } from './shard/shard.js';
+import type { Progress, TimelineSample } from './shard/timeline.js';
 
 /**
  * How the runner drives a shard: in its own thread (LocalShard) or in a worker thread

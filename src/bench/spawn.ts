@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { Scenario } from './scenario.js';
+import type { Scenario } from './scenario/scenario.js';
 
 /**
  * `--spawn N [--redis URL]`: N local `sleap-signal serve` processes on free loopback ports,

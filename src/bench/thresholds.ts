@@ -1,3 +1,4 @@
+import { DURATION_UNIT_PATTERN, DURATION_UNITS, isDurationUnit, unitMs } from '../options/duration.js';
 import type { BenchReport } from './report-schema.js';
 
 /**
@@ -40,8 +41,14 @@ export interface ThresholdResult {
   readonly detail: string;
 }
 
-const PATTERN = /^\s*([a-z_]+(?:\.[A-Za-z0-9_.]+)?)\s*(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|%|\/s)?\s*$/;
-const LATENCY_UNITS: Record<string, number> = { us: 1, µs: 1, ms: 1000, s: 1_000_000 };
+// A time is a duration of the one grammar (src/options/duration.ts); µs is us as people write it.
+const PATTERN = new RegExp(`^\\s*([a-z_]+(?:\\.[A-Za-z0-9_.]+)?)\\s*(<=|>=|==|!=|<|>)\\s*(\\d+(?:\\.\\d+)?)\\s*(${DURATION_UNIT_PATTERN}|µs|%|\\/s)?\\s*$`);
+
+/** µs in one `unit` of a time, or undefined when it is none. */
+function unitUs(unit: string): number | undefined {
+  const name = unit === 'µs' ? 'us' : unit;
+  return isDurationUnit(name) ? unitMs(name) * 1000 : undefined;
+}
 
 /** Parses one expression; throws an Error that says what is wrong and what would be right. */
 export function parseThreshold(expression: string): Threshold {
@@ -77,10 +84,10 @@ export function parseThreshold(expression: string): Threshold {
   );
 }
 
-/** A threshold on a time (µs inside), written in us, ms or s. */
+/** A threshold on a time (µs inside), written with a duration unit. */
 function time(expression: string, metric: string, comparator: Comparator, value: number, unit: string, what: string): Threshold {
-  const scale = LATENCY_UNITS[unit];
-  if (scale === undefined) throw new Error(`threshold "${expression}": ${what} takes us, ms or s, not "${unit}"`);
+  const scale = unitUs(unit);
+  if (scale === undefined) throw new Error(`threshold "${expression}": ${what} takes a duration unit (${DURATION_UNITS.join(', ')}), not "${unit}"`);
   return { expression, metric, comparator, limit: value * scale, kind: 'latency', unit };
 }
 
@@ -113,22 +120,24 @@ function measure(t: Threshold, r: BenchReport): { value: number | null; base: nu
         .reduce((a, [, n]) => a + n, 0);
       return { value: sum, base: opsAttempted };
     }
-    case 'lost':
-      return { value: r.relays.lost, base: r.relays.sent };
-    case 'duplicated':
-      return { value: r.relays.duplicated, base: r.relays.sent };
-    case 'reordered':
-      return { value: r.relays.reordered, base: r.relays.sent };
-    case 'late':
-      return { value: r.schedule.late, base: r.schedule.scheduled };
-    case 'connected':
-      return { value: r.connections.connected, base: r.connections.peers };
-    case 'registered':
-      return { value: r.connections.registered, base: r.connections.peers };
-    default:
-      return { value: null, base: 1, detail: `unknown metric ${t.metric}` };
+    default: {
+      const count = COUNTS[head as keyof typeof COUNTS];
+      if (count === undefined) return { value: null, base: 1, detail: `unknown metric ${t.metric}` };
+      const [value, base] = count(r);
+      return { value, base };
+    }
   }
 }
+
+/** Each counter but errors: its value in a report, and the base a share of it is taken of. */
+const COUNTS: Record<Exclude<(typeof COUNTERS)[number], 'errors'>, (r: BenchReport) => [number, number]> = {
+  lost: (r) => [r.relays.lost, r.relays.sent],
+  duplicated: (r) => [r.relays.duplicated, r.relays.sent],
+  reordered: (r) => [r.relays.reordered, r.relays.sent],
+  late: (r) => [r.schedule.late, r.schedule.scheduled],
+  connected: (r) => [r.connections.connected, r.connections.peers],
+  registered: (r) => [r.connections.registered, r.connections.peers],
+};
 
 /** µs of server CPU (every spawned instance) per relay sent in the measured window. */
 function serverCpuPerRelay(r: BenchReport): { value: number | null; base: number; detail?: string } {
@@ -175,7 +184,7 @@ export function evaluateThresholds(expressions: readonly string[], report: Bench
 
 /** A value in the unit the expression was written with. */
 function display(t: Threshold, base: number): number {
-  if (t.kind === 'latency') return base / LATENCY_UNITS[t.unit]!;
+  if (t.kind === 'latency') return base / unitUs(t.unit)!;
   if (t.kind === 'share') return base * 100;
   return base;
 }

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { Shard, type ShardInit } from './shard.js';
+import type { ShardInit } from './shard/context.js';
+import { Shard } from './shard/shard.js';
 import type { WorkerCommand, WorkerReply } from './shard-host.js';
 
 /** Entry of a generator worker thread: runs one shard on the main thread's commands. */

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { durationMs, durationText } from './duration.js';
 
 /** Parsers for option values; each throws commander's InvalidArgumentError (exit 2 upstream) on bad input. */
 
@@ -11,13 +12,28 @@ export function parseInteger(min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /** "30s", "500ms", "2m", "1h"; a bare number is seconds. Returns milliseconds. */
 export function parseDuration(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value.trim());
-  if (!m) throw new InvalidArgumentError(`expected a duration like 30s, 500ms, 2m; got "${value}"`);
-  return Math.round(Number(m[1]) * DURATION_UNITS[m[2] ?? 's']!);
+  const ms = durationMs(value, 's');
+  if (ms === null) throw new InvalidArgumentError(`expected a duration like 30s, 500ms, 2m; got "${value}"`);
+  return Math.round(ms);
+}
+
+/** "10s", "500ms"; a bare number is seconds. Kept as text with its unit, as scenario files write it. */
+export function parseDurationText(value: string): string {
+  const text = durationText(value, 's');
+  if (text === null) throw new InvalidArgumentError(`expected a duration like 10s, 500ms, 2m; got "${value}"`);
+  return text;
+}
+
+/** A number from `min` to `max`, fractions allowed. */
+export function parseNumber(min: number, max = Number.MAX_VALUE) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${value}"`);
+    if (n < min || n > max) throw new InvalidArgumentError(`expected a number from ${min} to ${max}, got ${n}`);
+    return n;
+  };
 }
 
 const SIZE_UNITS: Record<string, number> = {

@@ -2,7 +2,8 @@ import { place } from '../../src/bench/placement.js';
 import { Recorder } from '../../src/bench/recorder.js';
 import { buildReport } from '../../src/bench/report-json.js';
 import type { BenchReport } from '../../src/bench/report-schema.js';
-import { validateScenario, type LoadedScenario } from '../../src/bench/scenario.js';
+import { validateScenario } from '../../src/bench/scenario/load.js';
+import type { LoadedScenario } from '../../src/bench/scenario/scenario.js';
 
 /**
  * A report built from hand-made measurements (no network): for threshold, table, HTML and

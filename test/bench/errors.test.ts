@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runBench } from '../../src/bench/runner.js';
 import type { BenchReport } from '../../src/bench/report-schema.js';
-import { validateScenario } from '../../src/bench/scenario.js';
+import { validateScenario } from '../../src/bench/scenario/load.js';
 import { nowUs } from '../../src/bench/clock.js';
 import { startServer } from '../helpers/harness.js';
 import { quick } from './bench-helpers.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { place, PORTS_PER_SOURCE, roomSizes, sourcePlan } from '../../src/bench/placement.js';
-import { splitRooms } from '../../src/bench/runner.js';
-import { validateScenario } from '../../src/bench/scenario.js';
+import { place, PORTS_PER_SOURCE, sourcePlan } from '../../src/bench/placement.js';
+import { roomSizes } from '../../src/bench/room-sizes.js';
+import { splitRooms } from '../../src/bench/thread-split.js';
+import { validateScenario } from '../../src/bench/scenario/load.js';
 
 const scenario = (raw: Record<string, unknown>) => validateScenario(raw, { source: 'test' }).scenario;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { progressBar } from '../../src/bench/progress.js';
-import { plannedSeconds } from '../../src/bench/runner.js';
+import { plannedSeconds } from '../../src/bench/progress-ticker.js';
 
 describe('the live progress line of a long run', () => {
   it('plans the run as ramp at the connect rate, warm-up, measuring and drain', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runBench } from '../../src/bench/runner.js';
 import { reportProblems } from '../../src/bench/report-json.js';
 import type { BenchReport } from '../../src/bench/report-schema.js';
-import { validateScenario } from '../../src/bench/scenario.js';
+import { validateScenario } from '../../src/bench/scenario/load.js';
 import { MemoryBackend } from '../../src/state/memory/memory-backend.js';
 import { MemoryStore } from '../../src/state/memory/memory-store.js';
 import { startServer } from '../helpers/harness.js';

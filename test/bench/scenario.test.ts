@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/options/usage-error.js';
-import { framesPerSecondPerPeer, loadScenario, SCENARIO_DIR, scenarioJsonSchema, shippedScenarioNames, validateScenario } from '../../src/bench/scenario.js';
+import { BenchError } from '../../src/bench/bench-error.js';
+import { framesPerSecondPerPeer } from '../../src/bench/scenario/checks.js';
+import { loadScenario, SCENARIO_DIR, shippedScenarioNames, validateScenario } from '../../src/bench/scenario/load.js';
+import { scenarioJsonSchema } from '../../src/bench/scenario/schema.js';
 
 const files = readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.json') && f !== 'scenario.schema.json');
 
@@ -10,7 +12,8 @@ function problems(raw: unknown, overrides: Record<string, unknown> = {}, flagNam
   try {
     validateScenario(raw, { source: 'test.json', overrides, flagNames });
   } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
+    expect(err).toBeInstanceOf(BenchError);
+    expect((err as BenchError).code).toBe('scenario_invalid');
     return (err as Error).message;
   }
   throw new Error('expected the scenario to be refused');
@@ -130,5 +133,6 @@ describe('scenario validation', () => {
   it('refuses a scenario that is not an object, and a missing file', async () => {
     expect(problems([1, 2])).toContain('a scenario is a JSON object, got an array');
     await expect(loadScenario('no-such-scenario')).rejects.toThrow(/scenario file not found: no-such-scenario \(shipped scenarios: smoke/);
+    await expect(loadScenario('no-such-scenario')).rejects.toMatchObject({ code: 'scenario_not_found' });
   });
 });

@@ -15,10 +15,16 @@ describe('threshold expressions', () => {
     expect(parseThreshold('relay.rate>=900/s')).toMatchObject({ kind: 'rate', limit: 900 });
   });
 
+  it('write times in the one duration grammar (µs too)', () => {
+    expect(parseThreshold('relay.p99<250µs')).toMatchObject({ limit: 250, unit: 'µs' });
+    expect(parseThreshold('relay.max<1m')).toMatchObject({ limit: 60_000_000, kind: 'latency', unit: 'm' });
+    expect(parseThreshold('server_cpu_per_relay<100')).toMatchObject({ limit: 100, unit: 'us' });
+  });
+
   it('refuse nonsense with a message that shows the right form', () => {
     expect(() => parseThreshold('relay p99 < 20ms')).toThrow(/is not METRIC OP VALUE\[UNIT\], e\.g\. "relay\.p99<20ms"/);
     expect(() => parseThreshold('relay.p98<1ms')).toThrow(/no statistic "p98"/);
-    expect(() => parseThreshold('relay.p99<3%')).toThrow(/a latency takes us, ms or s/);
+    expect(() => parseThreshold('relay.p99<3%')).toThrow(/a latency takes a duration unit \(us, ms, s, m, h, d\), not "%"/);
     expect(() => parseThreshold('errors<3ms')).toThrow(/a count takes no unit/);
     expect(() => parseThreshold('lost.x<3')).toThrow(/lost takes no "\.x"/);
     expect(() => parseThreshold('cpu<3')).toThrow(/unknown metric "cpu"/);
@@ -62,7 +68,7 @@ describe('evaluating thresholds', () => {
   it("server_cpu_per_relay: the spawned servers' CPU over the measured window, per relay measured", () => {
     expect(parseThreshold('server_cpu_per_relay<100us')).toMatchObject({ metric: 'server_cpu_per_relay', kind: 'latency', limit: 100 });
     expect(parseThreshold('server_cpu_per_relay<0.1ms')).toMatchObject({ limit: 100 });
-    expect(() => parseThreshold('server_cpu_per_relay<5%')).toThrow(/takes us, ms or s/);
+    expect(() => parseThreshold('server_cpu_per_relay<5%')).toThrow(/takes a duration unit \(us, ms, s, m, h, d\)/);
     // Two instances at 40% and 60% of a core for the 10 s measured, 1,000 relays: 10 ms each.
     const spawned = { ...report, run: { ...report.run, spawned: { instances: 2, backend: 'redis' as const, ready_ms: [1, 1], cpu: { instances: [0.4, 0.6], redis: 0.1 } } } };
     const [ok, fail] = evaluateThresholds(['server_cpu_per_relay<=10ms', 'server_cpu_per_relay<9ms'], spawned);
