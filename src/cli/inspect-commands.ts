@@ -1,6 +1,6 @@
 import { checkServerUrl, serverUrlOptions, withTarget, type AdminFlags } from './admin-options.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseDuration, parseInteger } from '../options/option-parsers.js';
+import { parseDuration, parseInteger, parseList } from '../options/option-parsers.js';
 import { UsageError } from '../options/usage-error.js';
 import { outputOptions, wantsJson } from './output-option.js';
 import { parseHostPort } from '../net/host-port.js';
@@ -218,7 +218,7 @@ function connection(command: Command): Command {
     .addOption(
       new Option('--redis-cluster <nodes>', 'or the Redis Cluster they share (comma-separated host:port seed nodes)')
         .env('REDIS_CLUSTER')
-        .argParser((v: string) => v.split(',').map((n) => n.trim()).filter(Boolean)),
+        .argParser(parseList),
     )
     .addOption(new Option('--prefix <prefix>', 'prefix of every Redis key and channel (as given to serve)').env('REDIS_PREFIX').default(DEFAULT_REDIS_OPTIONS.prefix))
     .addOption(new Option('--timeout <duration>', 'give up when Redis does not accept the connection within this').argParser(parseDuration).default(3000, '3s'))

@@ -6,7 +6,7 @@ import { createLogger, type LogFormat } from '../server/logger.js';
 import { DEFAULT_SERVER_OPTIONS, type CompatMode } from '../server/server-options.js';
 import { SignalingServer } from '../server/signaling-server.js';
 import { VERSION } from '../version.js';
-import { parseByteRate, parseChoice, parseDuration, parseInteger, parseRateLimit, parseSize } from '../options/option-parsers.js';
+import { parseByteRate, parseChoice, parseDuration, parseInteger, parseList, parseRateLimit, parseSize } from '../options/option-parsers.js';
 import { UsageError } from '../options/usage-error.js';
 import { applyConfig, configSchema, readConfigFile, resolvedConfig } from './config-file.js';
 import { createStateBackend } from '../state/create-backend.js';
@@ -72,7 +72,7 @@ export function serveCommand(): Command {
     .addOption(
       new Option('--redis-cluster <nodes>', 'share state through this Redis Cluster (comma-separated host:port seed nodes)')
         .env('REDIS_CLUSTER')
-        .argParser((v: string) => v.split(',').map((n) => n.trim()).filter(Boolean)),
+        .argParser(parseList),
     )
     .addOption(new Option('--prefix <prefix>', 'prefix of every Redis key and channel').env('REDIS_PREFIX').default(DEFAULT_REDIS_OPTIONS.prefix))
     .addOption(new Option('--room-ttl <duration>', 'Redis: a room expires this long after its last use').env('ROOM_TTL').argParser(parseDuration).default(DEFAULT_REDIS_OPTIONS.roomTtlMs, '2h'))
@@ -119,7 +119,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--cognito-client-id <id>', 'AWS Cognito app client id (aud of id tokens, client_id of access tokens)').env('COGNITO_CLIENT_ID'))
     .addOption(new Option('--rooms <mode>', 'open: any room id; token: rooms are created first and joined with their token').env('ROOMS').argParser(parseChoice(['open', 'token'] as const)).default(d.rooms))
     .addOption(new Option('--room-expires <duration>', 'lifetime of a created room when the request names none').env('ROOM_EXPIRES').argParser(parseDuration).default(d.roomExpiresMs, '24h'))
-    .addOption(new Option('--allowed-origins <list>', 'comma-separated browser origins allowed to connect (clients without Origin always are)').env('ALLOWED_ORIGINS').argParser((v: string) => v.split(',').map((o) => o.trim()).filter(Boolean)))
+    .addOption(new Option('--allowed-origins <list>', 'comma-separated browser origins allowed to connect (clients without Origin always are)').env('ALLOWED_ORIGINS').argParser(parseList))
     .addOption(new Option('--ice-servers <json>', 'JSON list of RTCIceServer objects (urls, username, credential) handed to every peer in registered').env('ICE_SERVERS'))
     .addOption(new Option('--turn-secret <secret>', 'TURN REST secret shared with the TURN server (coturn --static-auth-secret): each peer gets a credential minted for it').env('TURN_SECRET'))
     .addOption(new Option('--turn-urls <list>', 'comma-separated turn:/turns: URLs handed with the minted credentials (with --turn-secret)').env('TURN_URLS').argParser(orUsage(parseTurnUrls)))

@@ -86,3 +86,11 @@ export function parseChoice<T extends string>(choices: readonly T[]) {
     return value as T;
   };
 }
+
+/** A comma-separated list (`a,b, c`), blanks dropped. */
+export function parseList(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
