@@ -1,6 +1,6 @@
 import { CloseCode } from '../protocol/close-codes.js';
 import { peerLeftFrame } from '../protocol/frames.js';
-import { serverOfConnection, type ControlMessage, type PeerRecord, type StateBackend } from '../state/state-backend.js';
+import { serverOfConnection, type ControlMessage, type PeerRecord, type PeerRegistry, type RecordStore, type StateBus } from '../state/state-backend.js';
 
 /** The close reason a removed peer gets unless the operator gives one. */
 export const DEFAULT_KICK_REASON = 'removed by an operator';
@@ -26,6 +26,9 @@ export interface RoomDeleteResult {
   readonly roomRemoved: boolean;
 }
 
+/** What removing peers needs of shared state. */
+export type RemovalState = PeerRegistry & StateBus & Pick<RecordStore, 'getRoom' | 'deleteRoom'>;
+
 /** A removal that could not settle: the peer kept re-registering. */
 export class PeerRemovalError extends Error {
   readonly code = 'PEER_KEPT_REGISTERING';
@@ -38,7 +41,7 @@ export class PeerRemovalError extends Error {
  * (1000), which it does without announcing the leave a second time. Null when there is no such peer.
  * `known`: the peer's record as the caller read it already.
  */
-export async function kickPeer(state: StateBackend, peerId: string, reason = DEFAULT_KICK_REASON, known?: PeerRecord): Promise<KickResult | null> {
+export async function kickPeer(state: RemovalState, peerId: string, reason = DEFAULT_KICK_REASON, known?: PeerRecord): Promise<KickResult | null> {
   let record = known ?? (await state.getPeer(peerId));
   for (let attempt = 0; attempt < ATTEMPTS && record !== null; attempt++) {
     const result = await removeRecord(state, record, reason);
@@ -55,7 +58,7 @@ export async function kickPeer(state: StateBackend, peerId: string, reason = DEF
  * created-room record and, once nobody is left, its other records. Null when the room has neither
  * peers nor a live created-room record.
  */
-export async function deleteRoomWithPeers(state: StateBackend, roomId: string, reason = DEFAULT_KICK_REASON): Promise<RoomDeleteResult | null> {
+export async function deleteRoomWithPeers(state: RemovalState, roomId: string, reason = DEFAULT_KICK_REASON): Promise<RoomDeleteResult | null> {
   const removed: KickResult[] = [];
   let seen = false;
   for (let round = 0; round < ATTEMPTS; round++) {
@@ -73,7 +76,7 @@ export async function deleteRoomWithPeers(state: StateBackend, roomId: string, r
 }
 
 /** One record out of shared state, announced and closed; null when it was not held any more. */
-async function removeRecord(state: StateBackend, record: PeerRecord, reason: string): Promise<KickResult | null> {
+async function removeRecord(state: RemovalState, record: PeerRecord, reason: string): Promise<KickResult | null> {
   const { peerId, roomId, connectionId } = record;
   if ((await state.removePeer(record)) === null) return null;
   await state.publishPresence(roomId, connectionId, peerLeftFrame(peerId, 'kicked'));

@@ -1,5 +1,5 @@
 import { hashSecret, newApiKey, randomSecret } from '../auth/secrets.js';
-import type { ApiKeyRecord, RoomRecord, StateBackend } from '../state/state-backend.js';
+import type { ApiKeyRecord, RecordStore, RoomRecord } from '../state/state-backend.js';
 
 /**
  * A new API key: the record to store (hash only) and the key, shown once. `lifetimeMs` is a
@@ -24,7 +24,7 @@ export function newApiKeyRecord(
  * live, the room id is kept for that creator (or the operator) should the room expire or be deleted.
  */
 export async function issueApiKey(
-  state: Pick<StateBackend, 'getRoom' | 'putApiKey'>,
+  state: Pick<RecordStore, 'getRoom' | 'putApiKey'>,
   roomId: string,
   name: string,
   lifetimeMs: number | null,

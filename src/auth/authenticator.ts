@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { protocolError, type ProtocolError } from '../protocol/error-codes.js';
 import type { RegisterMessage } from '../protocol/messages.js';
-import type { StateBackend } from '../state/state-backend.js';
+import type { RecordStore } from '../state/state-backend.js';
 import type { JwtVerifier } from './jwt-verifier.js';
 import { matchesHash, parseApiKey } from './secrets.js';
 
@@ -26,7 +26,7 @@ export class Authenticator {
   constructor(
     readonly mode: AuthMode,
     private readonly verifier: JwtVerifier | null,
-    private readonly state: StateBackend,
+    private readonly state: Pick<RecordStore, 'getApiKey'>,
   ) {
     if (mode === 'jwt' && verifier === null) throw new Error('--auth jwt needs a JWT key source');
   }

@@ -1,4 +1,4 @@
-import type { PeerRecord, RoomEntry, StateBackend } from '../state/state-backend.js';
+import type { ClusterRooms, PeerRecord, PeerRegistry, RoomEntry } from '../state/state-backend.js';
 import {
   clusterStats,
   peerView,
@@ -39,7 +39,7 @@ export class InstanceViews implements ClusterView {
   private readonly rate = new RelayRate();
 
   constructor(
-    private readonly state: StateBackend,
+    private readonly state: ClusterRooms & Pick<PeerRegistry, 'getPeer'>,
     private readonly self: () => InstanceSnapshot,
   ) {}
 

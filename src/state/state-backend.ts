@@ -183,17 +183,8 @@ export interface InstanceInfo {
   readonly startedAt: number;
 }
 
-/**
- * Shared rooms and peers, and the bus between instances. The server reaches shared state only
- * through this interface. Methods reject with StateUnavailableError when the store is unreachable.
- */
-export interface StateBackend {
-  readonly kind: 'memory' | 'redis';
-  start(instance: InstanceInfo, sink: BusSink, observer?: BackendObserver): Promise<void>;
-  stop(): Promise<void>;
-  /** Whether shared state is reachable now. */
-  healthy(): boolean;
-
+/** Peers in shared state: registration, leaves and updates, look-ups, operator removal. */
+export interface PeerRegistry {
   register(request: RegisterRequest): Promise<RegisterOutcome>;
   /**
    * Removes the peer if `connectionId` still owns it; returns the removed record. Applied at
@@ -205,7 +196,16 @@ export interface StateBackend {
   getPeer(peerId: string): Promise<PeerRecord | null>;
   /** The room's peers, in discovery order (a shared list: callers must not modify it). */
   listRoom(roomId: string): Promise<readonly PeerRecord[]>;
+  /**
+   * Operator removal: takes a peer out of shared state wherever it is held, if `connectionId` still
+   * holds it; returns the removed record. The instance holding the connection is told separately
+   * (sendControl), and its own unregister then finds nothing left to announce.
+   */
+  removePeer(ref: RegistrationRef): Promise<PeerRecord | null>;
+}
 
+/** The bus between instances: relays, presence events and instructions. */
+export interface StateBus {
   /**
    * Delivers a frame to a peer of `roomId` on whichever instance holds it. 'delivered' means it
    * was handed to that instance; if the instance then finds no open connection for the peer, it
@@ -216,20 +216,10 @@ export interface StateBackend {
   publishPresence(roomId: string, aboutConnectionId: string, frame: string): Promise<void>;
   /** Sends an instruction to an instance; true when that instance heard it (false: it is gone). */
   sendControl(serverId: string, message: ControlMessage): Promise<boolean>;
-  /**
-   * Operator removal: takes a peer out of shared state wherever it is held, if `connectionId` still
-   * holds it; returns the removed record. The instance holding the connection is told separately
-   * (sendControl), and its own unregister then finds nothing left to announce.
-   */
-  removePeer(ref: RegistrationRef): Promise<PeerRecord | null>;
-  /** Number of active rooms and their sizes, for metrics. */
-  census(): Promise<RoomCensus>;
-  /**
-   * Every room with a peer, and every room created ahead of use whose record is live (peers or
-   * not), in no particular order: for the operator views of a server (GET /admin/rooms).
-   */
-  listRooms(): Promise<RoomEntry[]>;
+}
 
+/** Created rooms and API keys. */
+export interface RecordStore {
   /**
    * Creates a room record, with its expiry, atomically; false if a live one exists already.
    * Rejects (writing nothing) when `expiresAt` is not a whole number of milliseconds.
@@ -250,6 +240,30 @@ export interface StateBackend {
   listApiKeys(): Promise<ApiKeyRecord[]>;
   /** Marks a key revoked; false if there is no such key. */
   revokeApiKey(id: string, at: number): Promise<boolean>;
+}
+
+/** What the operator views read of the whole cluster. */
+export interface ClusterRooms {
+  /** Number of active rooms and their sizes, for metrics. */
+  census(): Promise<RoomCensus>;
+  /**
+   * Every room with a peer, and every room created ahead of use whose record is live (peers or
+   * not), in no particular order: for the operator views of a server (GET /admin/rooms).
+   */
+  listRooms(): Promise<RoomEntry[]>;
+}
+
+/**
+ * Shared rooms and peers, and the bus between instances. The server reaches shared state only
+ * through this interface (its parts are named so that code needing one part takes only that).
+ * Methods reject with StateUnavailableError when the store is unreachable.
+ */
+export interface StateBackend extends PeerRegistry, StateBus, RecordStore, ClusterRooms {
+  readonly kind: 'memory' | 'redis';
+  start(instance: InstanceInfo, sink: BusSink, observer?: BackendObserver): Promise<void>;
+  stop(): Promise<void>;
+  /** Whether shared state is reachable now. */
+  healthy(): boolean;
 }
 
 /** A room as listRooms reports it. */
