@@ -22,9 +22,17 @@ export class KeySpace {
   roomMeta(roomId: string): string {
     return `${this.prefix}room:{r:${roomId}}:meta`;
   }
-  /** The four keys of a room, in the order the scripts take them. */
-  room(roomId: string): [string, string, string, string] {
-    return [this.roomPeers(roomId), this.roomRoutes(roomId), this.roomPresence(roomId), this.roomMeta(roomId)];
+  /**
+   * LIST of the room's latest changes, newest first, capped: "<version> <kind> <server> <peer id>"
+   * (kind j join, r restore, u update, l leave; server only for joins). Lets a caller holding an
+   * older copy of the room get only what changed since (see lua/changes-since.lua).
+   */
+  roomLog(roomId: string): string {
+    return `${this.prefix}room:{r:${roomId}}:log`;
+  }
+  /** The five keys of a room, in the order the scripts take them. */
+  room(roomId: string): [string, string, string, string, string] {
+    return [this.roomPeers(roomId), this.roomRoutes(roomId), this.roomPresence(roomId), this.roomMeta(roomId), this.roomLog(roomId)];
   }
   /** ZSET room id → last use (ms): the room index, so nothing needs KEYS or SCAN. */
   get rooms(): string {

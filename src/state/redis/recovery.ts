@@ -11,6 +11,7 @@ import type { PresenceHold } from './presence-hold.js';
 import { roomTtlSeconds, type RedisCore } from './redis-core.js';
 import type { Registration } from './registration.js';
 import { sessionHash, storedRecordJson } from './stored-record.js';
+import { roomEpoch } from './scripts.js';
 
 export interface RecoveryDeps {
   readonly core: RedisCore;
@@ -175,6 +176,7 @@ export class Recovery implements ConnectionEvents {
               admin,
               now,
               ttlSeconds: ttl,
+              epoch: roomEpoch(),
             }),
           ]);
           if (added) rejoined.push(record);

@@ -1,5 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { parseHostPort, type HostPort } from '../../net/host-port.js';
+import { REGISTRATION_SCRIPTS } from './lua-sources.js';
 
 /** A standalone Redis or a Redis Cluster: the backend uses what both offer. */
 export type RedisClient = Redis | Cluster;
@@ -29,7 +30,14 @@ export function createClients(settings: ClientSettings): { cmd: RedisClient; sub
   if (settings.cluster === null) {
     return {
       // Commands issued in one tick leave in one write: a syscall per batch, not per command.
-      cmd: new Redis(settings.url, { ...common, enableAutoPipelining: true, connectionName: 'sleap-signal' }),
+      // Registration scripts are sent on their own: in an auto-pipelined batch every reply waits for
+      // the batch's last, and a ramp's replies (whole rooms at times) then outlive the young generation.
+      cmd: new Redis(settings.url, {
+        ...common,
+        enableAutoPipelining: true,
+        autoPipeliningIgnoredCommands: [...REGISTRATION_SCRIPTS],
+        connectionName: 'sleap-signal',
+      }),
       sub: new Redis(settings.url, { ...common, connectionName: 'sleap-signal-sub', autoResubscribe: true }),
     };
   }
@@ -38,6 +46,7 @@ export function createClients(settings: ClientSettings): { cmd: RedisClient; sub
     lazyConnect: true,
     enableOfflineQueue: false,
     enableAutoPipelining: true,
+    autoPipeliningIgnoredCommands: [...REGISTRATION_SCRIPTS],
     maxRedirections: 16,
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 200,

@@ -9,7 +9,7 @@ import {
 import type { OwnedPeers } from './owned-peers.js';
 import { roomTtlSeconds, type RedisCore } from './redis-core.js';
 import type { RoomCopies } from './room-copy.js';
-import type { JoinArgs } from './scripts.js';
+import { roomEpoch, type JoinArgs } from './scripts.js';
 import { sessionHash, storedRecordJson } from './stored-record.js';
 
 /**
@@ -71,8 +71,8 @@ export class Registration {
     const vacatedOwned = vacatedId !== null ? this.owned.peers.get(vacatedId) : undefined;
     const vacatedInRoom = vacatedId !== null && current!.roomId === roomId ? vacatedId : '';
     const now = Date.now();
-    const { reply, others } = await this.copies.join('join', roomId, record, vacatedInRoom, (expectedVersion) =>
-      scripts.join(keys.room(roomId), this.joinArgs(request, record, vacatedInRoom, now, expectedVersion)),
+    const { reply, others } = await this.copies.join('join', roomId, record, vacatedInRoom, (expectedVersion, heldVersion) =>
+      scripts.join(keys.room(roomId), this.joinArgs(request, record, vacatedInRoom, now, expectedVersion, heldVersion)),
     );
     if (!reply?.joined) {
       await runner.run('unclaim', () => scripts.unclaim(keys.peer(peerId), connectionId, priorClaim));
@@ -115,7 +115,7 @@ export class Registration {
     const record = request.record;
     const { peerId, roomId, connectionId } = record;
     const now = Date.now();
-    const { reply, others } = await this.copies.join('register', roomId, record, '', (expectedVersion) =>
+    const { reply, others } = await this.copies.join('register', roomId, record, '', (expectedVersion, heldVersion) =>
       scripts.registerFresh(
         {
           peer: keys.peer(peerId),
@@ -135,7 +135,7 @@ export class Registration {
           now,
           roomsIndexTtlMs: this.core.options.roomTtlMs,
         },
-        this.joinArgs(request, record, '', now, expectedVersion),
+        this.joinArgs(request, record, '', now, expectedVersion, heldVersion),
       ),
     );
     if (reply === null) return null;
@@ -170,7 +170,7 @@ export class Registration {
     const owned = this.owned.heldBy(record.peerId, record.connectionId);
     if (owned === null || owned.record.roomId !== record.roomId) return false;
     const { keys, runner, scripts } = this.core;
-    const ok = await runner.run('update', () => scripts.update(keys.room(record.roomId), record.peerId, record.connectionId, storedRecordJson(record)));
+    const ok = await runner.run('update', () => scripts.update(keys.room(record.roomId), record.peerId, record.connectionId, storedRecordJson(record), this.ttlSeconds));
     if (ok) owned.record = record;
     return ok;
   }
@@ -220,7 +220,7 @@ export class Registration {
   }
 
   /** join()'s arguments for this record. */
-  private joinArgs(request: RegisterRequest, record: PeerRecord, vacatedInRoom: string, now: number, expectedVersion: string): JoinArgs {
+  private joinArgs(request: RegisterRequest, record: PeerRecord, vacatedInRoom: string, now: number, expectedVersion: string, heldVersion: string): JoinArgs {
     return {
       peerId: record.peerId,
       recordJson: this.copies.written(record, storedRecordJson(record)),
@@ -232,6 +232,8 @@ export class Registration {
       now,
       ttlSeconds: this.ttlSeconds,
       expectedVersion,
+      heldVersion,
+      epoch: roomEpoch(),
     };
   }
 

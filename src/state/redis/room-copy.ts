@@ -1,6 +1,6 @@
 import { discoveryOrder, type PeerRecord } from '../state-backend.js';
 import type { RedisCore } from './redis-core.js';
-import type { JoinReply, JoinListing } from './scripts.js';
+import type { JoinReply, PeerChange, RoomListing } from './scripts.js';
 
 /** Rooms whose parsed peer lists an instance keeps (oldest dropped first). */
 const ROOM_CACHE_SIZE = 1000;
@@ -24,6 +24,8 @@ export class RoomCopies {
   private readonly recordBytes = new WeakMap<PeerRecord, number>();
   /** Joins sent to Redis and not yet answered, by room (see expectedVersion). */
   private readonly joinsInFlight = new Map<string, number>();
+  /** Rooms without a copy whose first join (which brings the whole room) is on its way. */
+  private readonly fetching = new Map<string, Promise<void>>();
 
   constructor(private readonly core: RedisCore) {}
 
@@ -38,18 +40,29 @@ export class RoomCopies {
     return json;
   }
 
-  /** The room's peers in discovery order, from the copy while the room is unchanged. */
+  /**
+   * The room's peers in discovery order: from the copy while the room is unchanged, the copy moved
+   * on by the peers changed since it when Redis still knows them, else the whole room.
+   */
   async list(roomId: string): Promise<readonly PeerRecord[]> {
     const { keys, runner, scripts, cmd } = this.core;
     const cached = this.copies.get(roomId);
     const reply = await runner.run('list_room', () => scripts.listRoom(keys.room(roomId), cached?.version ?? ''));
-    if (reply.version === '') {
+    if (reply.kind === 'unversioned') {
       // No version (a room without meta): nothing to keep a copy against.
       this.drop(roomId);
       return (await runner.run('hvals', () => cmd.hvals(keys.roomPeers(roomId)))).map((r) => JSON.parse(r) as PeerRecord).sort(discoveryOrder);
     }
-    if (cached && reply.records === null) return cached.peers;
-    const peers = (reply.records ?? []).map((r) => this.parse(r)).sort(discoveryOrder);
+    if (reply.kind === 'same' && cached) return cached.peers;
+    const now = this.copies.get(roomId);
+    let peers: PeerRecord[];
+    if (reply.kind === 'changes' && now !== undefined) peers = this.applied(now.peers, reply.changes);
+    else if (reply.kind === 'full') peers = reply.records.map((r) => this.parse(r)).sort(discoveryOrder);
+    else {
+      // The copy went meanwhile: ask again for the whole room.
+      this.drop(roomId);
+      return this.list(roomId);
+    }
     this.keep(roomId, reply.version, peers);
     return peers;
   }
@@ -65,18 +78,32 @@ export class RoomCopies {
     roomId: string,
     record: PeerRecord,
     vacatedInRoom: string,
-    send: (expectedVersion: string) => Promise<JoinReply | null>,
+    send: (expectedVersion: string, heldVersion: string) => Promise<JoinReply | null>,
   ): Promise<{ reply: JoinReply | null; others: PeerRecord[] | null }> {
-    const expected = this.expectedVersion(roomId);
-    this.joinsInFlight.set(roomId, (this.joinsInFlight.get(roomId) ?? 0) + 1);
-    let reply: JoinReply | null;
-    try {
-      reply = await this.core.runner.run(name, () => send(expected));
-    } finally {
-      this.joinAnswered(roomId);
+    // Without a copy of the room, one join at a time asks for the whole room: the others wait for
+    // its answer (the copy), then name its version and get only what changed since.
+    if (!this.copies.has(roomId)) await this.fetching.get(roomId);
+    let fetched: (() => void) | null = null;
+    if (!this.copies.has(roomId) && !this.fetching.has(roomId)) {
+      this.fetching.set(roomId, new Promise<void>((resolve) => (fetched = resolve)));
     }
-    const others = reply?.joined ? this.afterJoin(roomId, record, vacatedInRoom, reply.version, reply.listing) : null;
-    return { reply, others };
+    const expected = this.expectedVersion(roomId);
+    const held = this.copies.get(roomId)?.version ?? '';
+    this.joinsInFlight.set(roomId, (this.joinsInFlight.get(roomId) ?? 0) + 1);
+    try {
+      const reply = await this.core.runner.run(name, () => send(expected, held));
+      this.joinAnswered(roomId);
+      const others = reply?.joined ? this.afterJoin(roomId, record, vacatedInRoom, reply.version, reply.listing) : null;
+      return { reply, others };
+    } catch (err) {
+      this.joinAnswered(roomId);
+      throw err;
+    } finally {
+      if (fetched !== null) {
+        this.fetching.delete(roomId);
+        (fetched as () => void)();
+      }
+    }
   }
 
   /** A change this instance made (a leave): the copy is stale. */
@@ -111,15 +138,18 @@ export class RoomCopies {
    * Null when the copy the join was applied against has gone meanwhile (evicted, or a reply out of
    * the expected order).
    */
-  private afterJoin(roomId: string, record: PeerRecord, vacatedInRoom: string, version: string, listing: JoinListing): PeerRecord[] | null {
+  private afterJoin(roomId: string, record: PeerRecord, vacatedInRoom: string, version: string, listing: RoomListing): PeerRecord[] | null {
+    const cached = this.copies.get(roomId);
     let others: PeerRecord[];
-    if (listing.current) {
-      const cached = this.copies.get(roomId);
-      if (!cached || cached.version !== listing.versionBefore) {
+    if (listing.kind === 'same' || listing.kind === 'changes') {
+      // 'changes' are those since the copy held when the join was sent; the copy may have moved on
+      // since (a change applied twice leaves the same state), but it must be of the same room.
+      if (!cached || (listing.kind === 'same' ? cached.version !== listing.versionBefore : roomOf(cached.version) !== roomOf(version))) {
         this.drop(roomId);
         return null;
       }
-      others = cached.peers.filter((p) => p.peerId !== record.peerId && p.peerId !== vacatedInRoom);
+      const base = listing.kind === 'same' ? cached.peers : this.applied(cached.peers, listing.changes);
+      others = base.filter((p) => p.peerId !== record.peerId && p.peerId !== vacatedInRoom);
     } else {
       others = [];
       for (const p of listing.peers) if (p.peerId !== record.peerId) others.push(this.parse(p.recordJson));
@@ -131,6 +161,18 @@ export class RoomCopies {
     peers.splice(at, 0, record);
     this.keep(roomId, version, peers);
     return others;
+  }
+
+  /** A copy's peers with the changes applied, in discovery order (a new list: copies are shared). */
+  private applied(peers: readonly PeerRecord[], changes: readonly PeerChange[]): PeerRecord[] {
+    if (changes.length === 0) return [...peers];
+    const byId = new Map<string, PeerRecord>();
+    for (const p of peers) byId.set(p.peerId, p);
+    for (const c of changes) {
+      if (c.recordJson === null) byId.delete(c.peerId);
+      else byId.set(c.peerId, this.parse(c.recordJson));
+    }
+    return [...byId.values()].sort(discoveryOrder);
   }
 
   /** Keeps a room's copy within the count and byte bounds (an empty room keeps none). */
@@ -151,4 +193,9 @@ export class RoomCopies {
     this.recordBytes.set(record, json.length);
     return record;
   }
+}
+
+/** The room a version belongs to: its created_at part (a room of the same id made later differs). */
+function roomOf(version: string): string {
+  return version.slice(0, version.lastIndexOf(':'));
 }

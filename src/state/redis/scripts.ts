@@ -1,8 +1,8 @@
 import type { RedisClient } from './redis-client.js';
 import { LUA_SCRIPTS, type ScriptName } from './lua-sources.js';
 
-/** A room's four keys, as KeySpace.room gives them: peers, routes, presence, meta. */
-export type RoomKeys = readonly [peers: string, routes: string, presence: string, meta: string];
+/** A room's five keys, as KeySpace.room gives them: peers, routes, presence, meta, change log. */
+export type RoomKeys = readonly [peers: string, routes: string, presence: string, meta: string, log: string];
 
 type Arg = string | number;
 type Raw = (string | number | null)[];
@@ -52,14 +52,29 @@ export interface JoinArgs {
   readonly vacatedInRoom: string;
   readonly now: number;
   readonly ttlSeconds: number;
-  /** The room version whose copy the caller holds ('' = none). */
+  /** The version the room will be at if only the caller's joins in flight change it ('' = no copy). */
   readonly expectedVersion: string;
+  /** The version of the caller's copy now ('' = no copy). */
+  readonly heldVersion: string;
+  /** A fresh token, the room's epoch if this join begins the room (see roomEpoch). */
+  readonly epoch: string;
 }
 
-/** The room as a join leaves it: either the whole room, or the caller's copy was current. */
-export type JoinListing =
-  | { readonly current: true; readonly versionBefore: string }
-  | { readonly current: false; readonly peers: readonly { readonly peerId: string; readonly recordJson: string }[] };
+/** A peer whose record changed: its record now, or null when it left. */
+export interface PeerChange {
+  readonly peerId: string;
+  readonly recordJson: string | null;
+}
+
+/**
+ * The room as a join or a listing leaves it: the caller's copy was current (`same`), the peers
+ * changed since the caller's copy (`changes`, the caller's own instance's joins left out), or the
+ * whole room (`full`).
+ */
+export type RoomListing =
+  | { readonly kind: 'same'; readonly versionBefore: string }
+  | { readonly kind: 'changes'; readonly changes: readonly PeerChange[] }
+  | { readonly kind: 'full'; readonly peers: readonly { readonly peerId: string; readonly recordJson: string }[] };
 
 export type JoinReply =
   | { readonly joined: false }
@@ -73,7 +88,7 @@ export type JoinReply =
       readonly version: string;
       /** Other presence subscribers of the room. */
       readonly audience: number;
-      readonly listing: JoinListing;
+      readonly listing: RoomListing;
     };
 
 export interface FreshArgs {
@@ -96,12 +111,12 @@ export interface FreshKeys {
   readonly instancePeers: string;
 }
 
-export interface RoomListReply {
-  /** '' when the room has no version (no meta): nothing to hold a copy against. */
-  readonly version: string;
-  /** The records, or null when the caller's copy is current. */
-  readonly records: readonly string[] | null;
-}
+export type RoomListReply =
+  /** The room has no version (no meta): nothing to hold a copy against. */
+  | { readonly kind: 'unversioned' }
+  | { readonly kind: 'same'; readonly version: string }
+  | { readonly kind: 'changes'; readonly version: string; readonly changes: readonly PeerChange[] }
+  | { readonly kind: 'full'; readonly version: string; readonly records: readonly string[] };
 
 export interface RouteTarget {
   readonly peerId: string;
@@ -122,6 +137,8 @@ export interface RestoreArgs {
   readonly admin: boolean;
   readonly now: number;
   readonly ttlSeconds: number;
+  /** A fresh token, the room's epoch if the restore begins the room again (see roomEpoch). */
+  readonly epoch: string;
 }
 
 export interface CreateRoomArgs {
@@ -133,6 +150,14 @@ export interface CreateRoomArgs {
 }
 
 const flag = (b: boolean) => (b ? '1' : '0');
+
+/**
+ * A token that tells one life of a room apart from the next under the same id: room versions are
+ * "<epoch>:<n>", and n starts again at 1 when a room is made again after its records expired.
+ */
+export function roomEpoch(): string {
+  return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+}
 const orNull = (v: unknown) => (v ? String(v) : null);
 
 /**
@@ -188,17 +213,19 @@ export class RedisScripts {
     return (await this.calls.sigLeave(...room, peerId, connectionId, now, ttlSeconds)) as string | null;
   }
 
-  async update(room: RoomKeys, peerId: string, connectionId: string, recordJson: string): Promise<boolean> {
-    const [peers, routes, , meta] = room;
-    return (await this.calls.sigUpdate(peers, routes, meta, peerId, connectionId, recordJson)) === 1;
+  async update(room: RoomKeys, peerId: string, connectionId: string, recordJson: string, ttlSeconds: number): Promise<boolean> {
+    const [peers, routes, , meta, log] = room;
+    return (await this.calls.sigUpdate(peers, routes, meta, log, peerId, connectionId, recordJson, ttlSeconds)) === 1;
   }
 
   async listRoom(room: RoomKeys, heldVersion: string): Promise<RoomListReply> {
-    const [peers, , , meta] = room;
-    const r = (await this.calls.sigListRoom(peers, meta, heldVersion)) as string[];
+    const [peers, , , meta, log] = room;
+    const r = (await this.calls.sigListRoom(peers, meta, log, heldVersion)) as string[];
     const version = r[0]!;
-    if (version === '') return { version, records: null };
-    return { version, records: r.length === 1 && version === heldVersion ? null : r.slice(1) };
+    if (version === '') return { kind: 'unversioned' };
+    if (r.length === 1) return { kind: 'same', version };
+    if (r[1] === '2') return { kind: 'changes', version, changes: peerChanges(r, 2) };
+    return { kind: 'full', version, records: r.slice(2) };
   }
 
   /** Routes the relays into one room in one call: one reply per target, in order. */
@@ -216,7 +243,7 @@ export class RedisScripts {
 
   /** True when the record had gone from the room (it was added back). */
   async restore(room: RoomKeys, a: RestoreArgs): Promise<boolean> {
-    const added = await this.calls.sigRestore(...room, a.peerId, a.recordJson, a.connectionId, flag(a.presence), flag(a.admin), a.now, a.ttlSeconds);
+    const added = await this.calls.sigRestore(...room, a.peerId, a.recordJson, a.connectionId, flag(a.presence), flag(a.admin), a.now, a.ttlSeconds, a.epoch);
     return Number(added) > 0;
   }
 
@@ -233,17 +260,25 @@ export class RedisScripts {
 }
 
 function joinArgv(a: JoinArgs): Arg[] {
-  return [a.peerId, a.recordJson, a.connectionId, flag(a.presence), a.maxPeers, flag(a.wantAdmin), a.vacatedInRoom, a.now, a.ttlSeconds, a.expectedVersion];
+  return [a.peerId, a.recordJson, a.connectionId, flag(a.presence), a.maxPeers, flag(a.wantAdmin), a.vacatedInRoom, a.now, a.ttlSeconds, a.expectedVersion, a.heldVersion, a.epoch];
+}
+
+/** Peer id and record (or '' for gone) pairs from `from` on. */
+function peerChanges(r: readonly unknown[], from: number): PeerChange[] {
+  const changes: PeerChange[] = [];
+  for (let i = from + 1; i < r.length; i += 2) changes.push({ peerId: r[i - 1] as string, recordJson: (r[i] as string) || null });
+  return changes;
 }
 
 function joinReply(r: Raw): JoinReply {
   if (r[0] === 'FULL') return { joined: false };
-  let listing: JoinListing;
-  if (r[6] === '0') listing = { current: true, versionBefore: String(r[7]) };
+  let listing: RoomListing;
+  if (r[6] === '0') listing = { kind: 'same', versionBefore: String(r[7]) };
+  else if (r[6] === '2') listing = { kind: 'changes', changes: peerChanges(r, 7) };
   else {
     const peers: { peerId: string; recordJson: string }[] = [];
     for (let i = 8; i < r.length; i += 2) peers.push({ peerId: r[i - 1] as string, recordJson: r[i] as string });
-    listing = { current: false, peers };
+    listing = { kind: 'full', peers };
   }
   return {
     joined: true,
