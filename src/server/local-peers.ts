@@ -56,15 +56,17 @@ export class LocalPeers {
       // A failed registration leaves held relays to another one of the same id still in progress.
       if (registered === null && pending.inProgress > 0) return;
       if (pending.inProgress === 0 && this.registering.get(peerId) === pending) this.registering.delete(peerId);
-      for (const { frame, refuse } of pending.held.splice(0)) if (registered === null || !registered.send(frame)) refuse();
+      for (const { roomId, frame, refuse } of pending.held.splice(0)) {
+        if (registered === null || registered.registration?.roomId !== roomId || !registered.send(frame)) refuse();
+      }
     };
   }
 
   /** Holds a relay for a peer id registering here; false when none is. */
-  hold(peerId: string, frame: string, refuse: () => void): boolean {
+  hold(peerId: string, roomId: string, frame: string, refuse: () => void): boolean {
     const pending = this.registering.get(peerId);
     if (pending === undefined) return false;
-    pending.held.push({ frame, refuse });
+    pending.held.push({ roomId, frame, refuse });
     return true;
   }
 
@@ -81,5 +83,5 @@ export class LocalPeers {
 
 interface PendingRegistration {
   inProgress: number;
-  readonly held: { readonly frame: string; readonly refuse: () => void }[];
+  readonly held: { readonly roomId: string; readonly frame: string; readonly refuse: () => void }[];
 }

@@ -316,10 +316,11 @@ export class SignalingServer implements BusSink {
 
   // ---- BusSink: what other instances (through shared state) ask of this one.
 
-  deliver(peerId: string, frame: string, refuse: () => void): boolean {
+  deliver(peerId: string, roomId: string, frame: string, refuse: () => void): boolean {
     const conn = this.local.get(peerId);
-    if (conn !== undefined && conn.send(frame)) return true;
-    return this.local.hold(peerId, frame, refuse);
+    // Never into another room: a peer that moved rooms since the relay was routed is not its target.
+    if (conn !== undefined && conn.registration?.roomId === roomId && conn.send(frame)) return true;
+    return this.local.hold(peerId, roomId, frame, refuse);
   }
 
   refused(origin: RelayOrigin, targetPeerId: string, reason: RefusalReason): void {

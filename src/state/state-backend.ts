@@ -134,12 +134,12 @@ export type ControlMessage = {
 /** What a backend calls on the server instance that attached to it. */
 export interface BusSink {
   /**
-   * Deliver a frame to a local peer. False when no open connection here holds the peer id: the
+   * Deliver a frame to a local peer of `roomId`. False when no open connection here holds the peer id in that room: the
    * backend then routes the relay once more or answers its sender. A frame for a peer whose
    * registration is in progress here is held until the registration ends; `refuse` is called if
    * it ends without the peer (true is returned then).
    */
-  deliver(peerId: string, frame: string, refuse: () => void): boolean;
+  deliver(peerId: string, roomId: string, frame: string, refuse: () => void): boolean;
   /** A relay sent by one of this instance's connections could not be delivered where it was routed. */
   refused(origin: RelayOrigin, targetPeerId: string, reason: RefusalReason): void;
   /** Deliver a presence frame to local presence subscribers of a room. */

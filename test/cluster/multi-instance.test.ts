@@ -195,6 +195,30 @@ describe.runIf(requireRedis())('three instances on one Redis', () => {
     expect(nonRoute(after) - nonRoute(before)).toBe(0);
   });
 
+  it('cross-instance relay to a target the sender\'s instance knows from its copy of the room: one PUBLISH, no script', async () => {
+    const [s1, s2] = await cluster.servers(2);
+    const room = freshRoom();
+    // b registers first: a's registration on s1 brings the room, b with it, into s1's copy.
+    const b = await registeredPeer(s2!, { room_id: room, peer_id: 'cb' });
+    const a = await registeredPeer(s1!, { room_id: room, peer_id: 'ca' });
+    const before = await scrape(s1!);
+    for (let i = 0; i < 50; i++) a.client.send({ type: 'peer_message', to_peer_id: 'cb', payload: i });
+    for (let i = 0; i < 50; i++) expect((await b.client.next('peer_message')).payload).toBe(i);
+    const after = await scrape(s1!);
+    const delta = (op: string) => metricValue(after, 'redis_operations_total', `{operation="${op}"}`) - metricValue(before, 'redis_operations_total', `{operation="${op}"}`);
+    expect(delta('route')).toBe(0);
+    expect(delta('publish')).toBeGreaterThan(0);
+    expect(delta('publish')).toBeLessThanOrEqual(50);
+
+    // b moves to another room on s2; s1's copy still names it. The relay must not follow it there.
+    const other = freshRoom();
+    await b.client.request({ type: 'register', room_id: other, peer_id: 'cb' }, 'registered');
+    a.client.send({ type: 'peer_message', to_peer_id: 'cb', payload: 'leak?' });
+    const error = await a.client.next('error');
+    expect(error).toMatchObject({ code: 'PEER_NOT_IN_ROOM', request_type: 'peer_message' });
+    expect((await quiet(b.client, 300)).filter((m) => m.type === 'peer_message')).toEqual([]);
+  });
+
   it('leaves no key behind but room records inside their TTL', async () => {
     const servers = await cluster.servers(3, {}, { roomTtlMs: 60_000 });
     const room = freshRoom();

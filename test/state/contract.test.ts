@@ -19,7 +19,7 @@ class RecordingSink implements BusSink {
   readonly controls: ControlMessage[] = [];
   readonly refusals: { origin: RelayOrigin; targetPeerId: string; reason: RefusalReason }[] = [];
   readonly localPeers = new Set<string>();
-  deliver(peerId: string, frame: string): boolean {
+  deliver(peerId: string, _roomId: string, frame: string): boolean {
     if (!this.localPeers.has(peerId)) return false;
     this.delivered.push({ peerId, frame });
     return true;

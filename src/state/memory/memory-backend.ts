@@ -124,7 +124,7 @@ export class MemoryBackend implements StateBackend {
     if (target.roomId !== roomId) return 'not_in_room';
     const sink = this.store.instances.get(target.serverId);
     const refuse = () => this.store.instances.get(serverOfConnection(origin.connectionId))?.refused(origin, targetPeerId, 'not_found');
-    return sink?.deliver(targetPeerId, frame, refuse) ? 'delivered' : 'not_found';
+    return sink?.deliver(targetPeerId, roomId, frame, refuse) ? 'delivered' : 'not_found';
   }
 
   async publishPresence(roomId: string, aboutConnectionId: string, frame: string): Promise<void> {

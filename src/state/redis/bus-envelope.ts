@@ -49,6 +49,14 @@ export const PROBE_ENVELOPE = 'n';
 const BATCH = 0x62; // 'b'
 const COLON = 0x3a;
 
+/** Several envelopes as one channel message (what splitBusMessage reads; route.lua writes the same). */
+export function batchMessage(envelopes: readonly string[]): string {
+  if (envelopes.length === 1) return envelopes[0]!;
+  const parts = ['b'];
+  for (const e of envelopes) parts.push(`${Buffer.byteLength(e)}:`, e);
+  return parts.join('');
+}
+
 /**
  * Splits a channel message into its envelopes: most carry one; a batch (route.lua) carries
  * several as 'b' then "<byte length>:<envelope>" each. Null for a malformed batch.

@@ -28,7 +28,7 @@ export class BusReceiver {
       case 'deliver': {
         const { relay, frame } = envelope;
         const refuse = () => this.relays.refuse(relay.origin, relay.peerId, 'not_found');
-        if (!sink.deliver(relay.peerId, frame, refuse)) this.relays.undeliverable(relay, frame);
+        if (!sink.deliver(relay.peerId, relay.roomId, frame, refuse)) this.relays.undeliverable(relay, frame);
         return;
       }
       case 'refused':

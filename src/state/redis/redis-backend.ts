@@ -108,6 +108,7 @@ export class RedisBackend implements StateBackend {
       bus: () => this.bus,
       receiversCounted: () => this.connection.receiversCounted,
       looksAlive: (id) => this.registry!.looksAlive(id),
+      copyRoute: (roomId, peerId) => this.copies.connectionOf(roomId, peerId),
       reapPeer: (peerId, conn, roomId) => this.recovery.reapPeer(peerId, conn, roomId),
       serverId,
       sink: () => this.sink,

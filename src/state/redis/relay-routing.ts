@@ -11,6 +11,8 @@ export interface RelayRoutingDeps {
   receiversCounted(): boolean;
   /** Whether an instance that nobody answered for counts as alive (its heartbeat is fresh). */
   looksAlive(serverId: string): Promise<boolean>;
+  /** The connection the sender's instance's copy of the room names for the target, or null. */
+  copyRoute(roomId: string, peerId: string): string | null;
   /** Removes a peer of an instance that is gone. */
   reapPeer(peerId: string, connectionId: string, roomId: string): Promise<void>;
   serverId(): string;
@@ -29,7 +31,17 @@ export class RelayRouting {
   async route(relay: RoutedRelay, frame: string): Promise<RouteResult> {
     const { roomId, peerId } = relay;
     const { bus, core } = this.deps;
-    const reply = await bus().route(roomId, peerId, deliverEnvelope(relay, frame));
+    const envelope = deliverEnvelope(relay, frame);
+    // Where this instance's copy of the room names the target's connection, the relay goes straight
+    // to that instance: no script, no look-up. A copy that is stale costs a detour, not a loss: the
+    // instance that finds no such peer routes it once more through shared state (undeliverable).
+    // A relay on that detour, and one that nobody received, take the look-up.
+    const known = relay.reroutes === 0 ? this.deps.copyRoute(roomId, peerId) : null;
+    if (known !== null) {
+      const receivers = await bus().deliver(serverOfConnection(known), envelope);
+      if (receivers > 0 || !this.deps.receiversCounted()) return 'delivered';
+    }
+    const reply = await bus().route(roomId, peerId, envelope);
     if (reply.receivers > 0 || (reply.receivers === 0 && !this.deps.receiversCounted())) return 'delivered';
     if (reply.receivers < 0) {
       const exists = await core.runner.run('exists', () => core.cmd.exists(core.keys.peer(peerId)));

@@ -9,6 +9,8 @@ interface RoomCopy {
   readonly version: string;
   readonly peers: PeerRecord[];
   readonly bytes: number;
+  /** The peers by id, made on the first look-up (relays). */
+  byId?: Map<string, PeerRecord>;
 }
 
 /**
@@ -32,6 +34,17 @@ export class RoomCopies {
   /** What the copies hold (for metrics and tests). */
   size(): { rooms: number; bytes: number } {
     return { rooms: this.copies.size, bytes: this.totalBytes };
+  }
+
+  /**
+   * The connection this instance's copy names for a peer of the room, or null (no copy, or not in
+   * it). The copy may be stale: whoever uses it must cope with a peer that moved or left.
+   */
+  connectionOf(roomId: string, peerId: string): string | null {
+    const copy = this.copies.get(roomId);
+    if (copy === undefined) return null;
+    copy.byId ??= new Map(copy.peers.map((p) => [p.peerId, p]));
+    return copy.byId.get(peerId)?.connectionId ?? null;
   }
 
   /** A record about to be written, as JSON; its length counts toward the copy it lands in. */

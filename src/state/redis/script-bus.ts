@@ -1,4 +1,5 @@
 import type { Bus } from './bus.js';
+import { ChannelBatcher } from './channel-batcher.js';
 import type { RedisCore } from './redis-core.js';
 import type { RouteReply } from './scripts.js';
 
@@ -20,7 +21,13 @@ export class ScriptBus implements Bus {
   private batches = new Map<string, PendingRoute[]>();
   private flushQueued = false;
 
+  private readonly direct = new ChannelBatcher((serverId, message) => this.publish(serverId, message));
+
   constructor(private readonly core: RedisCore) {}
+
+  deliver(serverId: string, envelope: string): Promise<number> {
+    return this.direct.send(serverId, envelope);
+  }
 
   route(roomId: string, peerId: string, envelope: string): Promise<RouteReply> {
     return new Promise((resolve, reject) => {

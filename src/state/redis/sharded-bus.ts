@@ -1,5 +1,6 @@
 import { serverOfConnection } from '../state-backend.js';
 import type { Bus } from './bus.js';
+import { ChannelBatcher } from './channel-batcher.js';
 import type { RedisCore } from './redis-core.js';
 import type { RouteReply } from './scripts.js';
 
@@ -10,7 +11,13 @@ import type { RouteReply } from './scripts.js';
 export class ShardedBus implements Bus {
   readonly missesDuringFailover = true;
 
+  private readonly direct = new ChannelBatcher((serverId, message) => this.publish(serverId, message));
+
   constructor(private readonly core: RedisCore) {}
+
+  deliver(serverId: string, envelope: string): Promise<number> {
+    return this.direct.send(serverId, envelope);
+  }
 
   async route(roomId: string, peerId: string, envelope: string): Promise<RouteReply> {
     const { cmd, keys, runner } = this.core;
