@@ -1,7 +1,6 @@
 import type { Histogram } from 'hdr-histogram-js';
 import { encodeHistogram, newHistogram, recordUs } from '../recorder.js';
 import type { Fault } from '../scenario/scenario.js';
-import type { TrafficWindow } from './context.js';
 
 /**
  * What one generator thread counts of each storm (the time from a fault to the next fault, or to
@@ -131,7 +130,7 @@ export class StormLedger {
   }
 
   /** Places the storms in the traffic window: each lasts until the next one, the last until the traffic ends. */
-  begin(window: TrafficWindow): void {
+  begin(window: { readonly startUs: number; readonly endUs: number }): void {
     this.storms.forEach((storm, i) => {
       storm.startUs = window.startUs + storm.fault.atMs * 1000;
       storm.endUs = i + 1 < this.storms.length ? window.startUs + this.storms[i + 1]!.fault.atMs * 1000 : window.endUs;
