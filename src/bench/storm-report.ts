@@ -12,6 +12,7 @@ import type { StormTally } from './shard/storm-ledger.js';
 
 const Count = (description: string) => Type.Integer({ minimum: 0, description });
 const Ms = (description: string) => Type.Number({ description: `${description}, ms` });
+const Spread = (description: string) => Type.Object({ p50: Ms(''), p99: Ms(''), last: Ms('') }, { additionalProperties: false, description });
 const Counts = (description: string) => Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { description });
 
 export const StormReportSchema = Type.Object(
@@ -31,12 +32,19 @@ export const StormReportSchema = Type.Object(
     abandoned: Count('of those, the ones that stayed away on purpose (reconnect.abandon)'),
     back: Count('displaced peers registered again (by the end of the traffic)'),
     not_back: Count('displaced, not abandoned, and not registered again by the end of the traffic'),
-    back_ms: Type.Union([Type.Null(), Type.Object({ p50: Ms(''), p99: Ms(''), last: Ms('') }, { additionalProperties: false })], {
+    back_ms: Type.Union([Type.Null(), Spread('')], {
       description: 'from the fault until each displaced peer was registered again; null when none came back',
     }),
-    down_ms: Type.Union([Type.Null(), Type.Object({ p50: Ms(''), p99: Ms(''), last: Ms('') }, { additionalProperties: false })], {
+    down_ms: Type.Union([Type.Null(), Spread('')], {
       description: "from each displaced peer's own close until it was registered again (a drain spreads its closes); null when none came back",
     }),
+    steps_ms: Type.Object(
+      {
+        connect: Type.Union([Type.Null(), Spread('TCP + upgrade')]),
+        register: Type.Union([Type.Null(), Spread('register → registered')]),
+      },
+      { additionalProperties: false, description: 'how long the steps of the successful reconnects took (null when none came back)' },
+    ),
     attempts: Count('reconnect attempts of the displaced peers'),
     failures: Type.Object(
       {
@@ -88,12 +96,16 @@ export function mergeStormTallies(perShard: readonly (readonly StormTally[])[]):
     const parts = perShard.map((s) => s[k]!);
     const back = decodeHistogram('');
     const down = decodeHistogram('');
+    const connect = decodeHistogram('');
+    const register = decodeHistogram('');
     const gone = decodeHistogram('');
     const failures: Record<string, number> = {};
     const refused: Record<string, number> = {};
     for (const p of parts) {
       back.add(decodeHistogram(p.backUs));
       down.add(decodeHistogram(p.downUs));
+      connect.add(decodeHistogram(p.connectUs));
+      register.add(decodeHistogram(p.registerUs));
       gone.add(decodeHistogram(p.goneUs));
       addCounts(failures, p.failures);
       addCounts(refused, p.refused);
@@ -105,6 +117,8 @@ export function mergeStormTallies(perShard: readonly (readonly StormTally[])[]):
       back: sum((t) => t.back),
       backUs: back.totalCount > 0 ? encodeHistogram(back) : '',
       downUs: down.totalCount > 0 ? encodeHistogram(down) : '',
+      connectUs: connect.totalCount > 0 ? encodeHistogram(connect) : '',
+      registerUs: register.totalCount > 0 ? encodeHistogram(register) : '',
       attempts: sum((t) => t.attempts),
       failures,
       relaysSent: sum((t) => t.relaysSent),
@@ -149,6 +163,7 @@ export function stormReports(tallies: readonly StormTally[], faults: readonly Fa
       not_back: Math.max(0, t.displaced - t.abandoned - t.back),
       back_ms: spread(t.backUs),
       down_ms: spread(t.downUs),
+      steps_ms: { connect: spread(t.connectUs), register: spread(t.registerUs) },
       attempts: t.attempts,
       failures: {
         total: Object.values(t.failures).reduce((a, b) => a + b, 0),

@@ -22,7 +22,8 @@ export function stormRows(s: StormReport, k: number): [string, string, boolean][
     ['  back after', s.back_ms !== null ? `${spread(s.back_ms)} from the fault${s.down_ms !== null ? `; away ${spread(s.down_ms)}` : ''}` : 'none came back', s.back_ms === null],
     [
       '  reconnects',
-      `${count(s.attempts)} attempts, ${count(s.failures.total)} failed${s.failures.total > 0 ? ` (${classes(s.failures.by_class)})` : ''}; PEER_ID_TAKEN ${count(s.failures.peer_id_taken)}`,
+      (s.steps_ms.connect !== null && s.steps_ms.register !== null ? `connect ${spread(s.steps_ms.connect)}, register ${spread(s.steps_ms.register)}; ` : '') +
+        `${count(s.attempts)} attempts, ${count(s.failures.total)} failed${s.failures.total > 0 ? ` (${classes(s.failures.by_class)})` : ''}; PEER_ID_TAKEN ${count(s.failures.peer_id_taken)}`,
       s.failures.total > 0,
     ],
     [

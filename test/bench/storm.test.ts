@@ -177,7 +177,7 @@ describe('storm accounting', () => {
     ] as const) {
       const storm = ledger.storms[0]!;
       storm.displaced += 2;
-      for (const us of backs) storm.comeBack(storm.startUs + us, storm.startUs + 100_000);
+      for (const us of backs) storm.comeBack(storm.startUs + us, storm.startUs + 100_000, { connectUs: 2000, registerUs: us / 2 });
     }
     a.storms[0]!.abandoned = 1;
     a.storms[0]!.attempts = 4;
@@ -202,7 +202,9 @@ describe('storm accounting', () => {
     expect(first!.back_ms!.p50).toBeCloseTo(2000, -1);
     expect(first!.back_ms!.last).toBeCloseTo(3000, -1);
     expect(first!.down_ms!.last).toBeCloseTo(2900, -1);
-    expect(second).toMatchObject({ fault: { signal_late_ms: null, exited_after_ms: null }, window_s: 15, displaced: 5, back: 0, not_back: 5, back_ms: null });
+    expect(first!.steps_ms.connect).toEqual({ p50: 2, p99: 2, last: 2 });
+    expect(first!.steps_ms.register!.last).toBeCloseTo(1500, -1);
+    expect(second).toMatchObject({ fault: { signal_late_ms: null, exited_after_ms: null }, window_s: 15, displaced: 5, back: 0, not_back: 5, back_ms: null, steps_ms: { connect: null, register: null } });
   });
 });
 
@@ -216,6 +218,7 @@ describe('storm thresholds', () => {
     not_back: 0,
     back_ms: { p50: 800, p99: 2500, last: 3100 },
     down_ms: { p50: 700, p99: 2400, last: 3000 },
+    steps_ms: { connect: { p50: 5, p99: 900, last: 1000 }, register: { p50: 20, p99: 1500, last: 1600 } },
     attempts: 110,
     failures: { total: 15, peer_id_taken: 0, by_class: { 'connect.refused': 12, 'register.timeout': 3 } },
     relays: { sent: 1000, received: 990, lost: 10, refused: 4, refused_by_class: { 'protocol.PEER_NOT_FOUND': 4 } },

@@ -5,8 +5,13 @@ import type { Recorder } from '../recorder.js';
 import type { ConnectionCounts, ShardContext } from './context.js';
 import type { Entry } from './peers.js';
 
-/** A join's outcome: the reply's peer list when the join asked to read it, or the step that failed and the class of the failure. */
-export type JoinOutcome = { ok: true; peerList: readonly string[] | null } | { ok: false; step: 'connect' | 'register'; cls: string };
+/**
+ * A join's outcome: how long each step took and the reply's peer list (when the join asked to read
+ * it), or the step that failed and the class of the failure.
+ */
+export type JoinOutcome =
+  | { ok: true; connectUs: number; registerUs: number; peerList: readonly string[] | null }
+  | { ok: false; step: 'connect' | 'register'; cls: string };
 
 /**
  * The connect ramp: this shard's peers connect and register at its share of the connect rate,
@@ -73,7 +78,7 @@ export class Ramp {
     this.rec.record('register', r.us);
     this.rec.counters.registered++;
     if (duringRamp) conn.rampRegistered++;
-    return { ok: true, peerList: r.peerList };
+    return { ok: true, connectUs: c.us, registerUs: r.us, peerList: r.peerList };
   }
 
   /** Registers an open connection with its role's metadata. */

@@ -94,7 +94,7 @@ export class Reconnect implements WindowPart {
       const r = await this.ramp.join(entry, false, { sessionToken: entry.peer.sessionToken, readList: storm !== null });
       if (r.ok) {
         if (storm) {
-          storm.comeBack(nowUs(), lostUs);
+          storm.comeBack(nowUs(), lostUs, r);
           storm.listedTwice += listedTwice(r.peerList ?? [], entry.plan.peerId);
         }
         return;

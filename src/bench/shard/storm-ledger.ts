@@ -17,6 +17,9 @@ export interface StormTally {
   backUs: string;
   /** µs from each displaced peer's own close until it was registered again (HDR, encoded). */
   downUs: string;
+  /** µs of the connect (TCP + upgrade) and of the register → registered of each successful reconnect (HDR, encoded). */
+  connectUs: string;
+  registerUs: string;
   attempts: number;
   /** Failed reconnect attempts by class (connect.refused, register.protocol.PEER_ID_TAKEN, register.timeout, register.close.1012, ...). */
   failures: Record<string, number>;
@@ -74,17 +77,21 @@ export class Storm {
   stillListed = 0;
   readonly backUs: Histogram = newHistogram();
   readonly downUs: Histogram = newHistogram();
+  readonly connectUs: Histogram = newHistogram();
+  readonly registerUs: Histogram = newHistogram();
   readonly goneUs: Histogram = newHistogram();
   readonly failures = new Map<string, number>();
   readonly refused = new Map<string, number>();
 
   constructor(readonly fault: Fault) {}
 
-  /** A displaced peer, whose connection closed at `lostUs`, is registered again at `atUs`. */
-  comeBack(atUs: number, lostUs: number): void {
+  /** A displaced peer, whose connection closed at `lostUs`, is registered again at `atUs` (its last attempt's steps took `steps`). */
+  comeBack(atUs: number, lostUs: number, steps: { readonly connectUs: number; readonly registerUs: number }): void {
     this.back++;
     recordUs(this.backUs, atUs - this.startUs);
     recordUs(this.downUs, atUs - lostUs);
+    recordUs(this.connectUs, steps.connectUs);
+    recordUs(this.registerUs, steps.registerUs);
   }
 
   /** Discovery stopped listing an abandoned peer at `atUs`. */
@@ -104,6 +111,8 @@ export class Storm {
       back: this.back,
       backUs: encodeHistogram(this.backUs),
       downUs: encodeHistogram(this.downUs),
+      connectUs: encodeHistogram(this.connectUs),
+      registerUs: encodeHistogram(this.registerUs),
       attempts: this.attempts,
       failures: Object.fromEntries(this.failures),
       relaysSent: this.relaysSent,
