@@ -40,6 +40,17 @@ async function storm(): Promise<{ report: BenchReport; code: number | null; stde
   return last!;
 }
 
+describe('a scenario with faults', () => {
+  it('is refused without instances the bench spawns, or with one alone (exit 2)', async () => {
+    const viaUrl = await runCli(['bench', 'reconnect-storm-ci', '--url', 'ws://127.0.0.1:9']);
+    expect(viaUrl.code).toBe(2);
+    expect(viaUrl.stderr).toMatch(/scenario reconnect-storm-ci kills or drains instances \(faults\): it needs instances the bench starts itself, --spawn N --redis URL/);
+    const alone = await runCli(['bench', 'reconnect-storm-ci', '--spawn', '1']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/--spawn 1 leaves the displaced peers nowhere to go/);
+  });
+});
+
 describe.skipIf(!hasRedis)('the reconnect storm (CI size)', () => {
   it('kills one instance and drains another; every displaced peer comes back, nothing taken or listed twice', async () => {
     const { report: r, code, stderr } = await storm();
