@@ -167,4 +167,5 @@ export function checkFaults(flags: BenchFlags, scenario: Scenario): void {
   if (flags.spawn < 2) throw new UsageError(`${what}: --spawn ${flags.spawn} leaves the displaced peers nowhere to go; use --spawn 2 or more with --redis URL`);
   const beyond = faults.find((f) => f.instance >= flags.spawn!);
   if (beyond) throw new UsageError(`${what}: a fault acts on instance ${beyond.instance}, but --spawn ${flags.spawn} starts instances 0 to ${flags.spawn - 1}`);
+  if (faults.length >= flags.spawn) throw new UsageError(`${what}: its ${faults.length} faults leave none of the ${flags.spawn} instances for the displaced peers; spawn more`);
 }

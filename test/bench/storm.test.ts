@@ -304,6 +304,8 @@ describe('faults in a scenario', () => {
     expect(usage({ spawn: 1 })).toMatch(/--spawn 1 leaves the displaced peers nowhere to go/);
     expect(usage({ spawn: 2, redis: 'redis://x' })).toMatch(/a fault acts on instance 2, but --spawn 2 starts instances 0 to 1/);
     expect(usage({ spawn: 3, redis: 'redis://x' })).toBe('');
+    const two = validateScenario({ faults: [{ at: '2s', action: 'kill', instance: 0 }, { at: '5s', action: 'drain', instance: 1 }] }).scenario;
+    expect(() => checkFaults({ progress: true, spawn: 2, redis: 'redis://x' }, two)).toThrow(/its 2 faults leave none of the 2 instances for the displaced peers; spawn more/);
     expect(() => checkFaults({ progress: true }, validateScenario({}).scenario)).not.toThrow();
   });
 });
