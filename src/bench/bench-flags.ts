@@ -157,3 +157,15 @@ export function threadsOf(flags: BenchFlags, scenario: Scenario): number {
   if (/^\d+$/.test(flags.threads) && Number(flags.threads) >= 1 && Number(flags.threads) <= 64) return Number(flags.threads);
   throw new UsageError(`--threads must be a number from 1 to 64, or auto; got "${flags.threads}"`);
 }
+
+/** A scenario's faults act on spawned instances, and displaced peers need another instance to go to. */
+export function checkFaults(flags: BenchFlags, scenario: Scenario): void {
+  const faults = scenario.faults;
+  if (faults.length === 0) return;
+  const what = `scenario ${scenario.name} kills or drains instances (faults)`;
+  if (flags.spawn === undefined) throw new UsageError(`${what}: it needs instances the bench starts itself, --spawn N --redis URL (N >= 2)`);
+  if (flags.spawn < 2) throw new UsageError(`${what}: --spawn ${flags.spawn} leaves the displaced peers nowhere to go; use --spawn 2 or more with --redis URL`);
+  const beyond = faults.find((f) => f.instance >= flags.spawn!);
+  if (beyond) throw new UsageError(`${what}: a fault acts on instance ${beyond.instance}, but --spawn ${flags.spawn} starts instances 0 to ${flags.spawn - 1}`);
+  if (faults.length >= flags.spawn) throw new UsageError(`${what}: its ${faults.length} faults leave none of the ${flags.spawn} instances for the displaced peers; spawn more`);
+}

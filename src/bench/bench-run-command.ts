@@ -1,5 +1,6 @@
 import chalk from 'chalk';
-import { checkTargets, scenarioOverrides, threadsOf, type BenchFlags } from './bench-flags.js';
+import { checkFaults, checkTargets, scenarioOverrides, threadsOf, type BenchFlags } from './bench-flags.js';
+import { FaultInjector } from './faults.js';
 import { writeHgrmFiles } from './hgrm.js';
 import { writeHtmlReport, writeSvgPlots } from './html-report.js';
 import { ProgressLine } from './progress.js';
@@ -25,6 +26,7 @@ export async function runBenchCommand(scenarioArg: string | undefined, flags: Be
     return;
   }
   const urls = checkTargets(flags);
+  checkFaults(flags, loaded.scenario);
   const threads = threadsOf(flags, loaded.scenario);
 
   const reportPath = flags.report ?? flags.json;
@@ -39,7 +41,14 @@ export async function runBenchCommand(scenarioArg: string | undefined, flags: Be
   try {
     if (flags.spawn !== undefined) {
       say(chalk.dim(`starting ${flags.spawn} serve instance(s)${flags.redis ? ` sharing ${flags.redis}` : ' (in memory)'} ...`));
-      spawned = await SpawnedServers.start({ instances: flags.spawn, redis: flags.redis, prefix: flags.prefix, scenario: loaded.scenario, nodeOptions: flags.spawnNodeOptions });
+      spawned = await SpawnedServers.start({
+        instances: flags.spawn,
+        redis: flags.redis,
+        prefix: flags.prefix,
+        scenario: loaded.scenario,
+        extraArgs: loaded.scenario.server.serveArgs,
+        nodeOptions: flags.spawnNodeOptions,
+      });
       for (const i of spawned.instances) say(chalk.dim(`  ${i.url} (accepting ${(i.readyMs / 1000).toFixed(2)} s after launch)`));
     }
     const targets = spawned ? spawned.urls : urls;
@@ -56,6 +65,7 @@ export async function runBenchCommand(scenarioArg: string | undefined, flags: Be
       threads,
       sourceAddresses: flags.sourceAddress ?? 'auto',
       spawned: spawned ? { instances: spawned.instances.length, backend: flags.redis ? 'redis' : 'memory', ready_ms: spawned.instances.map((i) => i.readyMs) } : null,
+      faults: spawned && loaded.scenario.faults.length > 0 ? new FaultInjector(loaded.scenario.faults, spawned.instances.map((i) => i.child)) : undefined,
       serverCpu: spawned ? new ServerCpuProbe(spawned.instances.map((i) => i.child.pid ?? -1), flags.redis) : undefined,
       onProgress: (p) => progress.update(p),
       signal: controller.signal,

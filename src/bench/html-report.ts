@@ -5,6 +5,7 @@ import { THRESHOLD_FAILED } from './report-schema.js';
 import { percentilePlot, reportPlots, timePlots } from './report-plots.js';
 import { closedLoopText, count, ms, OP_LABELS, rate } from './report-table.js';
 import { describeServerCpu } from './server-cpu.js';
+import { stormRows } from './storm-text.js';
 import { esc, figureHtml, standaloneSvg } from './svg-plot.js';
 
 /**
@@ -80,6 +81,14 @@ function detailsTable(r: BenchReport): string {
   );
 }
 
+/** The storms (faults) of the run, when it had any. */
+function stormsBlock(r: BenchReport): string {
+  const storms = r.storms ?? [];
+  if (storms.length === 0) return '';
+  const rows = storms.flatMap(stormRows).map(([k, v, bad]) => `<tr><th>${esc(k)}</th><td${bad ? ' class="bad"' : ''}>${esc(v)}</td></tr>`);
+  return `<h2>Storms</h2><p class="muted">Times from the fault; each storm lasts until the next fault or the end of the traffic.</p><table class="facts">${rows.join('')}</table>\n`;
+}
+
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#222;max-width:1000px;margin:24px auto;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
@@ -89,7 +98,7 @@ ul.thresholds,ul.reasons{margin:4px 0;padding-left:20px}li.ok{color:#137333}li.b
 .cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}.card{border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:120px}
 .card .v{font-size:20px;font-weight:600}.card .k{color:#666;font-size:12px}.card.bad{border-color:#d93025}.card.bad .v{color:#a50e0e}
 table{border-collapse:collapse;margin:6px 0}td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}td:first-child,th:first-child{text-align:left}
-table.facts td{text-align:left}figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}
+table.facts td{text-align:left}table.facts td.bad{color:#a50e0e}figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}
 svg{max-width:100%;height:auto;font-size:11px}.grid{stroke:#e5e5e5}.frame{fill:none;stroke:#999}
 .xtick{text-anchor:middle;fill:#555}.ytick{text-anchor:end;dominant-baseline:middle;fill:#555}.xlabel,.ylabel{text-anchor:middle;fill:#333}
 .band{fill:#999;font-size:10px}.legend{display:flex;flex-wrap:wrap;gap:14px;font-size:12px;margin-left:64px}
@@ -118,7 +127,7 @@ ${percentiles ? figureHtml(percentiles) : '<p class="muted">No latencies were re
 <h2>Over time</h2>
 <p class="muted">Background: ramp (blue), warm-up (yellow), measured (white), drain (grey).</p>
 ${over.length > 0 ? over.map(figureHtml).join('') : '<p class="muted">No timeline was recorded.</p>'}
-<h2>Details</h2>
+${stormsBlock(r)}<h2>Details</h2>
 ${detailsTable(r)}
 <h2>Scenario as run</h2>
 <details><summary>show</summary><pre>${esc(JSON.stringify(r.scenario, null, 2))}</pre></details>

@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { TickCork } from '../net/tick-cork.js';
 import { nowUs } from './clock.js';
 import { connectErrorClass } from './connect-errors.js';
+import { isRegisteredFrame, peerListOf, sessionTokenOf } from './registered-frame.js';
 import type { RelayStreams } from './relay-streams.js';
 import { ReplyQueue } from './reply-queue.js';
 
@@ -24,15 +25,31 @@ export interface PeerSink {
   /** The socket closed; `expected` when this side closed it. */
   closed(peer: BenchPeer, code: number, expected: boolean): void;
   presence(peer: BenchPeer): void;
+  /** The peer ids a watching discover (watchDiscover) listed. */
+  listed(peer: BenchPeer, peerIds: readonly string[], atUs: number): void;
 }
 
 export type StepOutcome = { ok: true; us: number } | { ok: false; cls: string; us: number };
 
+/** A register's outcome; `peerList` is the reply's peer_list when the register asked to read it. */
+export type RegisterOutcome = { ok: true; us: number; peerList: readonly string[] | null } | { ok: false; cls: string; us: number };
+
+/** How a peer comes back after a lost connection: the session token it proves its id with, and whether to read the reply's peer list. */
+export interface Rejoin {
+  readonly sessionToken: string | null;
+  readonly readList: boolean;
+}
+
 interface PendingRegister {
-  resolve: (outcome: StepOutcome) => void;
+  resolve: (outcome: RegisterOutcome) => void;
   startedUs: number;
   timer: NodeJS.Timeout;
+  readList: boolean;
 }
+
+/** The scheduled time a watching discover waits with: its reply goes to `listed`, not to the timed replies. */
+const WATCHING = -1;
+const WATCH_FRAME = '{"type":"discover_peers"}';
 
 /** The requests whose replies the peer times, by the request's message type. */
 const REPLIED_OPS: ReadonlyMap<unknown, 'discover' | 'update_metadata'> = new Map([
@@ -41,12 +58,6 @@ const REPLIED_OPS: ReadonlyMap<unknown, 'discover' | 'update_metadata'> = new Ma
 ]);
 
 const PING = Buffer.from('{"type":"ping"}');
-/**
- * How this project's server starts `registered` (and `registered_auth`): the reply lists the whole
- * room, kilobytes the generator has no use for, so it is recognised without parsing. Another
- * server's key order falls through to the full parse.
- */
-const REGISTERED_PREFIX = Buffer.from('{"type":"registered');
 
 export class BenchPeer {
   ws: WebSocket | null = null;
@@ -69,6 +80,8 @@ export class BenchPeer {
   /** Round-robin position over this peer's targets. */
   cursor = 0;
   updates = 0;
+  /** From the last `registered`: proves this peer's id when it comes back. */
+  sessionToken: string | null = null;
 
   constructor(
     readonly index: number,
@@ -132,7 +145,7 @@ export class BenchPeer {
   }
 
   /** Sends register and waits for `registered` (or an error, a close, the timeout). */
-  register(roomId: string, role: string, metadata: Record<string, unknown>, presence: boolean, timeoutMs: number): Promise<StepOutcome> {
+  register(roomId: string, role: string, metadata: Record<string, unknown>, presence: boolean, timeoutMs: number, rejoin?: Rejoin): Promise<RegisterOutcome> {
     const started = nowUs();
     return new Promise((resolve) => {
       if (this.ws === null || this.state !== 'open') {
@@ -143,8 +156,9 @@ export class BenchPeer {
         this.pendingRegister = null;
         resolve({ ok: false, cls: 'timeout.register', us: nowUs() - started });
       }, timeoutMs);
-      this.pendingRegister = { resolve, startedUs: started, timer };
-      this.send(JSON.stringify({ type: 'register', peer_id: this.peerId, room_id: roomId, role, metadata, presence }));
+      this.pendingRegister = { resolve, startedUs: started, timer, readList: rejoin?.readList ?? false };
+      const token = rejoin?.sessionToken ?? undefined;
+      this.send(JSON.stringify({ type: 'register', peer_id: this.peerId, room_id: roomId, role, metadata, presence, session_token: token }));
     });
   }
 
@@ -179,6 +193,11 @@ export class BenchPeer {
     if (!this.send(frame)) return false;
     this.discoverReplies.push(scheduledUs);
     return true;
+  }
+
+  /** Sends an unfiltered discover_peers whose reply goes to the sink's `listed`. */
+  watchDiscover(): boolean {
+    return this.discover(WATCH_FRAME, WATCHING);
   }
 
   updateMetadata(frame: string, scheduledUs: number): boolean {
@@ -239,13 +258,14 @@ export class BenchPeer {
     this.sink.closed(this, code, expected);
   }
 
-  private onRegistered(at: number): void {
+  private onRegistered(at: number, data: Buffer): void {
     const p = this.pendingRegister;
     if (p) {
       this.pendingRegister = null;
       clearTimeout(p.timer);
       this.state = 'registered';
-      p.resolve({ ok: true, us: at - p.startedUs });
+      this.sessionToken = sessionTokenOf(data);
+      p.resolve({ ok: true, us: at - p.startedUs, peerList: p.readList ? peerListOf(data) : null });
     }
   }
 
@@ -254,7 +274,7 @@ export class BenchPeer {
     if (data.length === PING.length && data.equals(PING)) return;
     const at = nowUs();
     if (isRegisteredFrame(data)) {
-      this.onRegistered(at);
+      this.onRegistered(at, data);
       return;
     }
     let msg: Record<string, unknown>;
@@ -288,14 +308,14 @@ export class BenchPeer {
         return;
       }
       case 'peer_list':
-        this.popReply('discover', at, true);
+        this.popReply('discover', at, true, msg);
         return;
       case 'metadata_updated':
         this.popReply('update_metadata', at, true);
         return;
       case 'registered':
       case 'registered_auth':
-        this.onRegistered(at);
+        this.onRegistered(at, data);
         return;
       case 'left':
         this.pendingLeave?.();
@@ -339,16 +359,12 @@ export class BenchPeer {
     this.sink.error(this, cls);
   }
 
-  private popReply(op: 'discover' | 'update_metadata', at: number, ok: boolean): void {
+  private popReply(op: 'discover' | 'update_metadata', at: number, ok: boolean, msg?: Record<string, unknown>): void {
     const scheduled = (op === 'discover' ? this.discoverReplies : this.updateReplies).shift();
-    if (scheduled !== undefined) this.sink.reply(this, op, scheduled, at, ok);
+    if (scheduled === WATCHING) {
+      if (ok && Array.isArray(msg?.peers)) this.sink.listed(this, (msg.peers as { peer_id?: unknown }[]).map((p) => String(p?.peer_id)), at);
+    } else if (scheduled !== undefined) {
+      this.sink.reply(this, op, scheduled, at, ok);
+    }
   }
-}
-
-/** `{"type":"registered"` or `{"type":"registered_auth"` at the start of a frame. */
-export function isRegisteredFrame(data: Buffer): boolean {
-  const n = REGISTERED_PREFIX.length;
-  if (data.length <= n || data.compare(REGISTERED_PREFIX, 0, n, 0, n) !== 0) return false;
-  const next = data[n];
-  return next === 0x22 /* " */ || (next === 0x5f /* _ */ && data.toString('latin1', n, n + 6) === '_auth"');
 }

@@ -10,6 +10,7 @@ import type { ServerCpu } from './server-cpu.js';
 import { encodeHistogram, histogramStats, OPS, type Op, type Recorder } from './recorder.js';
 import { REPORT_SCHEMA_ID, REPORT_VERSION, ReportSchema, type BenchReport, type OperationStats } from './report-schema.js';
 import type { LoadedScenario } from './scenario/scenario.js';
+import type { StormReport } from './storm-report.js';
 import { evaluateThresholds } from './thresholds.js';
 import type { Histogram } from 'hdr-histogram-js';
 
@@ -33,6 +34,8 @@ export interface RunFacts {
   readonly openAtEnd: number;
   readonly rampConnected: number;
   readonly rampRegistered: number;
+  /** One per fault (empty without faults). */
+  readonly storms: StormReport[];
 }
 
 export interface MergedTimelinePoint {
@@ -144,6 +147,7 @@ export function buildReport(f: RunFacts): BenchReport {
       event_loop: { p50_ms: f.loop.p50Ms, p99_ms: f.loop.p99Ms, max_ms: f.loop.maxMs },
       limits: { max_event_loop_p99_ms: v.maxEventLoopP99Ms, max_cpu: v.maxCpu, max_late_share: v.maxLateShare },
     },
+    storms: f.storms,
     thresholds: [],
     timeline: f.timeline.map((p) => ({
       t_s: p.i,

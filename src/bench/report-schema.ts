@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ScenarioSchema } from './scenario/schema.js';
+import { StormReportSchema } from './storm-report.js';
 
 /** Exit code of a run that crossed a threshold (as k6): 2 stays bad usage, 1 a tool error. */
 export const THRESHOLD_FAILED = 99;
@@ -164,6 +165,7 @@ export const ReportSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    storms: Type.Optional(Type.Array(StormReportSchema, { description: "one per fault of the scenario: the peers it displaced, how they came back, what was lost and listed meanwhile" })),
     thresholds: Type.Array(ThresholdResultSchema),
     timeline: Type.Array(TimelinePointSchema),
     verdict: Type.Object(

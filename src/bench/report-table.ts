@@ -3,6 +3,7 @@ import chalk from 'chalk';
 import type { BenchReport, OperationStats } from './report-schema.js';
 import { THRESHOLD_FAILED } from './report-schema.js';
 import { describeServerCpu } from './server-cpu.js';
+import { stormRows } from './storm-text.js';
 
 /** The final report as terminal tables: operations, correctness, errors, generator health, verdict. */
 
@@ -97,6 +98,13 @@ export function renderReport(r: BenchReport): string {
   );
   if (r.presence_events > 0) facts.push(['presence', `${count(r.presence_events)} events received`]);
   out.push(facts.toString());
+
+  const storms = r.storms ?? [];
+  if (storms.length > 0) {
+    const table = new Table({ style: TABLE_STYLE, colAligns: ['left', 'left'] });
+    for (const [label, text, isBad] of storms.flatMap(stormRows)) table.push([label, isBad ? chalk.red(text) : text]);
+    out.push(table.toString());
+  }
 
   const errorEntries = Object.entries(r.errors.by_class);
   if (errorEntries.length > 0) {

@@ -5,6 +5,7 @@ import { CpuMonitor } from './monitor.js';
 import type { ServerCpuProbe } from './server-cpu.js';
 import { place } from './placement.js';
 import { ProgressTicker, type LiveProgress, type Phase } from './progress-ticker.js';
+import type { FaultInjector } from './faults.js';
 import { buildReport } from './report-json.js';
 import type { BenchReport } from './report-schema.js';
 import type { LoadedScenario } from './scenario/scenario.js';
@@ -12,6 +13,7 @@ import { mergeShards } from './shard-merge.js';
 import { LocalShard, WorkerShard, workersAvailable, type ShardHandle } from './shard-host.js';
 import type { TrafficWindow } from './shard/context.js';
 import type { ShardResult } from './shard/shard.js';
+import { mergeStormTallies, stormReports } from './storm-report.js';
 import { splitRooms } from './thread-split.js';
 
 /**
@@ -27,6 +29,8 @@ export interface RunOptions {
   readonly threads: number;
   readonly sourceAddresses?: readonly string[] | 'auto';
   readonly spawned?: { instances: number; backend: 'memory' | 'redis'; ready_ms: number[] } | null;
+  /** Kills and drains spawned instances on the scenario's schedule. */
+  readonly faults?: FaultInjector;
   /** Reads the spawned servers' CPU over the measured window (reported with them). */
   readonly serverCpu?: ServerCpuProbe;
   readonly onProgress?: (progress: LiveProgress) => void;
@@ -80,6 +84,7 @@ export async function runBench(options: RunOptions): Promise<BenchReport> {
     const durationUs = registered > 0 ? s.durationMs * 1000 : 0;
     window = { startUs, measureStartUs: startUs + warmupUs, endUs: startUs + warmupUs + durationUs };
     ticker.phase = 'warmup';
+    options.faults?.arm(window);
     const phaseTimers = [
       setTimeout(() => {
         ticker.phase = 'measure';
@@ -106,6 +111,7 @@ export async function runBench(options: RunOptions): Promise<BenchReport> {
     await Promise.all(handles.map((h) => h.abort().catch(() => {})));
     throw err;
   } finally {
+    options.faults?.disarm();
     ticker.stop();
   }
   ticker.tick();
@@ -132,6 +138,7 @@ export async function runBench(options: RunOptions): Promise<BenchReport> {
       total_s: (finishedUs - runStartUs) / 1e6,
     },
     ...merged,
+    storms: stormReports(mergeStormTallies(results.map((r) => r.storms)), s.faults, options.faults?.results() ?? null, window),
     cpu: { avg: cpuWindow, max: measuredCpu.length > 0 ? Math.max(...measuredCpu) : cpuWindow },
     placement,
   });

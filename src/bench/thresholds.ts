@@ -1,10 +1,12 @@
 import { DURATION_UNIT_PATTERN, DURATION_UNITS, isDurationUnit, unitMs } from '../options/duration.js';
+import { countOfClass } from './class-counts.js';
 import type { BenchReport } from './report-schema.js';
+import { measureStorm, STORM_COUNT_METRICS, STORM_TIME_METRICS, stormMetricKind } from './storm-thresholds.js';
 
 /**
  * Pass/fail conditions on a run: `relay.p99<20ms`, `errors==0`, `lost<0.1%`, `relay.rate>=900`,
- * `errors.connect==0`, `registered==100%`, `server_cpu_per_relay<100us` (with --spawn). Evaluated against the JSON report, so a saved report
- * can be checked again later.
+ * `errors.connect==0`, `registered==100%`, `server_cpu_per_relay<100us` (with --spawn), `storm.back.last<5s`
+ * (storm-thresholds.ts). Evaluated against the JSON report, so a saved report can be checked again later.
  */
 
 export const LATENCY_OPS = ['connect', 'register', 'discover', 'update_metadata', 'offer_answer', 'relay', 'relay_cross'] as const;
@@ -75,12 +77,18 @@ export function parseThreshold(expression: string): Threshold {
     return time(expression, stat === 'p999' ? `${head}.p99.9` : metric, comparator, value, unitText ?? 'ms', 'a latency');
   }
   if (metric === SERVER_CPU_PER_RELAY) return time(expression, metric, comparator, value, unitText ?? 'us', 'CPU time per relay');
+  if (head === 'storm') {
+    const kind = stormMetricKind(tail);
+    if (kind === 'latency') return time(expression, metric, comparator, value, unitText ?? 'ms', 'a storm time');
+    if (kind === 'count') return plain(expression, metric, comparator, value, unitText, 'count');
+    throw new Error(`threshold "${expression}": unknown storm metric "${tail}"; use storm.NAME with NAME one of ${[...STORM_TIME_METRICS, ...STORM_COUNT_METRICS].join(', ')}`);
+  }
   if ((COUNTERS as readonly string[]).includes(head)) {
     if (tail !== '' && head !== 'errors') throw new Error(`threshold "${expression}": ${head} takes no ".${tail}"`);
     return plain(expression, metric, comparator, value, unitText, 'count');
   }
   throw new Error(
-    `threshold "${expression}": unknown metric "${metric}"; use OPERATION.STAT (operations: ${LATENCY_OPS.join(', ')}; stats: ${STATS.join(', ')}), one of ${COUNTERS.join(', ')} (errors.CLASS too), or ${SERVER_CPU_PER_RELAY}`,
+    `threshold "${expression}": unknown metric "${metric}"; use OPERATION.STAT (operations: ${LATENCY_OPS.join(', ')}; stats: ${STATS.join(', ')}), one of ${COUNTERS.join(', ')} (errors.CLASS too), ${SERVER_CPU_PER_RELAY}, or storm.NAME`,
   );
 }
 
@@ -111,14 +119,12 @@ function measure(t: Threshold, r: BenchReport): { value: number | null; base: nu
     return { value: field ?? null, base: 1 };
   }
   if (t.metric === SERVER_CPU_PER_RELAY) return serverCpuPerRelay(r);
+  if (head === 'storm') return measureStorm(tail, r);
   const opsAttempted = r.schedule.scheduled + r.connections.peers + r.connections.churn.left;
   switch (head) {
     case 'errors': {
       if (tail === '') return { value: r.errors.total, base: opsAttempted };
-      const sum = Object.entries(r.errors.by_class)
-        .filter(([cls]) => cls === tail || cls.startsWith(`${tail}.`))
-        .reduce((a, [, n]) => a + n, 0);
-      return { value: sum, base: opsAttempted };
+      return { value: countOfClass(r.errors.by_class, tail), base: opsAttempted };
     }
     default: {
       const count = COUNTS[head as keyof typeof COUNTS];

@@ -1,3 +1,5 @@
+/** How long to wait before each reconnection attempt, and when not to come back at all. */
+
 /** How long to wait before each reconnection attempt. */
 export interface BackoffPolicy {
   /** Delay before the first attempt. */
@@ -17,3 +19,8 @@ export function backoffDelay(policy: BackoffPolicy, attempt: number, random: () 
   const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.min(attempt, 30));
   return Math.round(base * (1 - policy.jitter + policy.jitter * random()));
 }
+
+/** Server close codes after which coming back would be wrong: a kick, a policy refusal, a takeover. */
+export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1008, 4002]);
+/** Register refusals (protocol error codes) that another attempt cannot fix. */
+export const FINAL_REGISTER_ERRORS: ReadonlySet<string> = new Set(['AUTH_FAILED', 'ROOM_NOT_FOUND', 'INVALID_MESSAGE', 'PEER_ID_TAKEN', 'FORBIDDEN']);

@@ -9,7 +9,7 @@
  *   if (!registered.ok) throw new Error(registered.error.message);
  *   client.on('answer', (m) => pc.setRemoteDescription({ type: 'answer', sdp: String(m.sdp) }));
  */
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, DEFAULT_BACKOFF, FINAL_CLOSE_CODES, FINAL_REGISTER_ERRORS, type BackoffPolicy } from './backoff.js';
 import type {
   AdminConflictMessage,
   ClientMessage,
@@ -104,11 +104,6 @@ interface Pending {
   readonly replyTypes: readonly string[];
   readonly settle: (result: Result<Record<string, unknown>>) => void;
 }
-
-/** Server close codes after which coming back would be wrong: a kick, a policy refusal, a takeover. */
-const FINAL_CLOSE_CODES = new Set([1000, 1008, 4002]);
-/** Register refusals that another attempt cannot fix. */
-const FINAL_REGISTER_ERRORS = new Set<ClientErrorCode>(['AUTH_FAILED', 'ROOM_NOT_FOUND', 'INVALID_MESSAGE', 'PEER_ID_TAKEN', 'FORBIDDEN']);
 
 export class PeerClient {
   private socket: SocketLike | null = null;

@@ -36,6 +36,7 @@ export function fakeReport(fill: (r: Recorder) => void = () => {}, scenario: Rec
     openAtEnd: 10,
     rampConnected: 10,
     rampRegistered: 10,
+    storms: [],
   });
 }
 

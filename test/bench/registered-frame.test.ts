@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isRegisteredFrame } from '../../src/bench/peer.js';
+import { isRegisteredFrame } from '../../src/bench/registered-frame.js';
 
 describe('bench: recognising registered replies without parsing them', () => {
   it('takes registered and registered_auth as this server writes them', () => {

@@ -20,10 +20,10 @@ function problems(raw: unknown, overrides: Record<string, unknown> = {}, flagNam
 }
 
 describe('shipped scenarios', () => {
-  it('include the seven the issue asks for, each a file (plus the perf-* files of docs/performance.md)', () => {
+  it('include the seven the issue asks for and the reconnect storms, each a file (plus the perf-* files of docs/performance.md)', () => {
     const names = files.map((f) => f.replace(/\.json$/, ''));
     expect(names.filter((n) => !n.startsWith('perf-')).sort()).toEqual([...shippedScenarioNames()].sort());
-    expect(shippedScenarioNames()).toHaveLength(7);
+    expect(shippedScenarioNames()).toHaveLength(9);
   });
 
   it.each(files)('%s parses, validates, and is named after its file', async (file) => {

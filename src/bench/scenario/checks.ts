@@ -70,12 +70,32 @@ export function scenarioProblems(s: Scenario, f: ScenarioFile): ScenarioProblem[
   if (s.churn.rate > 0 && s.churn.graceMs + s.churn.downtimeMs >= s.durationMs + s.warmupMs) {
     out.push({ path: '/churn/downtime', message: 'grace + downtime is longer than the traffic: churned peers would never come back' });
   }
+  out.push(...faultProblems(s));
   (f.thresholds ?? []).forEach((expr, i) => {
     try {
       parseThreshold(expr);
     } catch (err) {
       out.push({ path: `/thresholds/${i}`, message: err instanceof Error ? err.message : String(err) });
     }
+  });
+  return out;
+}
+
+/** Faults that cannot make a storm the report could describe. */
+function faultProblems(s: Scenario): ScenarioProblem[] {
+  const out: ScenarioProblem[] = [];
+  const trafficMs = s.warmupMs + s.durationMs;
+  const { backoff } = s.reconnect;
+  if (backoff.initialDelayMs > backoff.maxDelayMs) out.push({ path: '/reconnect/initial', message: 'the first delay is longer than reconnect.max' });
+  if (s.faults.length === 0) return out;
+  if (s.traffic.model === 'closed') out.push({ path: '/faults', message: 'the closed model runs without faults (a relay lost with an instance would stall its slot)' });
+  const seen = new Map<number, number>();
+  s.faults.forEach((fault, i) => {
+    if (fault.atMs >= trafficMs) out.push({ path: `/faults/${i}/at`, message: `${fault.atMs / 1000} s is not within the traffic (warm-up + duration = ${trafficMs / 1000} s)` });
+    if (i > 0 && fault.atMs <= s.faults[i - 1]!.atMs) out.push({ path: `/faults/${i}/at`, message: 'faults are listed in time order, each at its own time (a storm lasts until the next fault)' });
+    const earlier = seen.get(fault.instance);
+    if (earlier !== undefined) out.push({ path: `/faults/${i}/instance`, message: `instance ${fault.instance} is already gone (an earlier fault at ${earlier / 1000} s)` });
+    seen.set(fault.instance, fault.atMs);
   });
   return out;
 }

@@ -24,6 +24,9 @@ export const SCENARIO_DEFAULTS = {
   request_timeout: '5s',
   late_after: '10ms',
   validity: { max_event_loop_p99: '50ms', max_cpu: 0.95, max_late_share: 0.01 },
-  server: { rate_limit: '100:200', max_peers_per_room: 1000, max_connections: 50000 },
+  server: { rate_limit: '100:200', max_peers_per_room: 1000, max_connections: 50000, serve_args: [] as string[] },
+  faults: [] as { at: string; action: 'kill' | 'drain'; instance: number }[],
+  // The backoff of the real clients (src/client/backoff.ts, DEFAULT_BACKOFF).
+  reconnect: { enabled: false, initial: '250ms', max: '15s', jitter: 0.5, abandon: 0, watch_interval: '250ms', watch_rooms: 32 },
   thresholds: [] as string[],
 } as const;

@@ -26,7 +26,7 @@ export function resolveScenarioPath(spec: string): string {
 }
 
 export function shippedScenarioNames(): string[] {
-  return ['smoke', 'small-lab', 'research-team', '10k-connections', 'cross-instance', 'churn', 'discovery-heavy'];
+  return ['smoke', 'small-lab', 'research-team', '10k-connections', 'cross-instance', 'churn', 'discovery-heavy', 'reconnect-storm', 'reconnect-storm-ci'];
 }
 
 /** Reads, merges flag overrides into, validates and resolves a scenario. */

@@ -1,6 +1,24 @@
 import { durationMs } from '../../options/duration.js';
 import { BenchError } from '../bench-error.js';
-import { MIX_OPS, type Arrival, type MixOp, type Pattern, type ScenarioFile, type TrafficModel } from './schema.js';
+import type { BackoffPolicy } from '../../client/backoff.js';
+import { MIX_OPS, type Arrival, type FaultAction, type MixOp, type Pattern, type ScenarioFile, type TrafficModel } from './schema.js';
+
+/** A kill or drain of a spawned instance, `atMs` after the traffic starts. */
+export interface Fault {
+  readonly atMs: number;
+  readonly action: FaultAction;
+  readonly instance: number;
+}
+
+/** How displaced peers come back, and how a storm is watched. */
+export interface ReconnectSettings {
+  readonly enabled: boolean;
+  readonly backoff: BackoffPolicy;
+  /** Share of the peers a fault displaces that stay away. */
+  readonly abandon: number;
+  readonly watchIntervalMs: number;
+  readonly watchRooms: number;
+}
 
 /** A scenario ready to run: durations in ms, sizes in bytes, the mix normalised. */
 export interface Scenario {
@@ -40,7 +58,16 @@ export interface Scenario {
   readonly requestTimeoutMs: number;
   readonly lateAfterMs: number;
   readonly validity: { readonly maxEventLoopP99Ms: number; readonly maxCpu: number; readonly maxLateShare: number };
-  readonly server: { readonly rateLimit: { perSecond: number; burst: number }; readonly maxPeersPerRoom: number; readonly maxConnections: number };
+  readonly server: {
+    readonly rateLimit: { perSecond: number; burst: number };
+    readonly maxPeersPerRoom: number;
+    readonly maxConnections: number;
+    /** Extra arguments of every spawned serve. */
+    readonly serveArgs: readonly string[];
+  };
+  /** In time order (checks.ts refuses others). */
+  readonly faults: readonly Fault[];
+  readonly reconnect: ReconnectSettings;
   readonly thresholds: readonly string[];
 }
 
@@ -55,6 +82,7 @@ export interface LoadedScenario {
 /** The effective file (defaults filled in) as the run uses it. */
 export function resolveScenario(f: ScenarioFile): Scenario {
   const t = f.traffic!;
+  const r = f.reconnect!;
   const weights = MIX_OPS.map((op) => t.mix![op] ?? 0);
   const total = weights.reduce((a, b) => a + b, 0);
   const mix = Object.fromEntries(MIX_OPS.map((op, i) => [op, total > 0 ? weights[i]! / total : 0])) as Record<MixOp, number>;
@@ -94,6 +122,15 @@ export function resolveScenario(f: ScenarioFile): Scenario {
       rateLimit: { perSecond, burst: burst !== undefined ? Number(burst) : Math.max(1, Math.ceil(perSecond * 2)) },
       maxPeersPerRoom: f.server!.max_peers_per_room!,
       maxConnections: f.server!.max_connections!,
+      serveArgs: f.server!.serve_args ?? [],
+    },
+    faults: (f.faults ?? []).map((x) => ({ atMs: ms(x.at), action: x.action, instance: x.instance })),
+    reconnect: {
+      enabled: r.enabled!,
+      backoff: { initialDelayMs: ms(r.initial!), maxDelayMs: ms(r.max!), jitter: r.jitter!, maxAttempts: Infinity },
+      abandon: r.abandon!,
+      watchIntervalMs: ms(r.watch_interval!),
+      watchRooms: r.watch_rooms!,
     },
     thresholds: f.thresholds ?? [],
   };

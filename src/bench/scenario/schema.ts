@@ -17,6 +17,8 @@ export const PATTERNS = ['pairs', 'worker-client', 'fanout'] as const;
 export const ARRIVALS = ['fixed', 'poisson'] as const;
 export const MIX_OPS = ['relay', 'discover', 'update_metadata', 'offer_answer'] as const;
 export const TRAFFIC_MODELS = ['open', 'closed'] as const;
+export const FAULT_ACTIONS = ['kill', 'drain'] as const;
+export type FaultAction = (typeof FAULT_ACTIONS)[number];
 export type TrafficModel = (typeof TRAFFIC_MODELS)[number];
 export type Pattern = (typeof PATTERNS)[number];
 export type Arrival = (typeof ARRIVALS)[number];
@@ -116,8 +118,40 @@ export const ScenarioSchema = Type.Object(
         rate_limit: Type.Optional(Type.String({ pattern: '^\\d+(\\.\\d+)?(:\\d+)?$', description: "the target's per-connection rate limit, RATE[:BURST] (--spawn starts servers with it)" })),
         max_peers_per_room: Type.Optional(Type.Integer({ minimum: 1, description: "the target's room size limit (--spawn starts servers with it)" })),
         max_connections: Type.Optional(Type.Integer({ minimum: 1, description: "the target's connection limit per instance (--spawn starts servers with it)" })),
+        serve_args: Type.Optional(
+          Type.Array(Type.String(), {
+            description: 'extra arguments of every serve that --spawn starts, after the bench\'s own (so they override them), e.g. ["--reap-after", "5s", "--drain-timeout", "3s"]',
+          }),
+        ),
       },
       'what the scenario assumes of the target servers',
+    ),
+    faults: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            at: Duration('when, measured from the start of the traffic (the start of the warm-up)'),
+            action: Type.Union([Type.Literal('kill'), Type.Literal('drain')], {
+              description: 'kill: SIGKILL (sockets cut at once, the records left to the reaper); drain: SIGTERM (1012 closes spread over the drain timeout, then exit)',
+            }),
+            instance: Type.Integer({ minimum: 0, maximum: 15, description: 'which spawned instance: 0 .. N-1 of --spawn N' }),
+          },
+          { additionalProperties: false },
+        ),
+        { description: 'instances the bench kills or drains while the traffic runs (needs --spawn, at least 2 instances); each starts a storm the report describes' },
+      ),
+    ),
+    reconnect: Section(
+      {
+        enabled: Type.Optional(Type.Boolean({ description: 'a peer whose connection closes (not on purpose) reconnects and registers again as the real clients do' })),
+        initial: Type.Optional(Duration('backoff: the delay before the first attempt (doubling per attempt)')),
+        max: Type.Optional(Duration('backoff: the longest delay')),
+        jitter: Type.Optional(Share('backoff: the share of each delay drawn at random')),
+        abandon: Type.Optional(Share('share of the peers displaced by a fault that do not come back (to measure how long discovery still lists them)')),
+        watch_interval: Type.Optional(Duration('during a storm, a watcher peer in each watched room discovers this often')),
+        watch_rooms: Type.Optional(Type.Integer({ minimum: 0, description: 'rooms watched per storm (rooms with abandoned peers first); 0: none' })),
+      },
+      'how peers come back after their connection closed: same peer_id, room, role and metadata, with their session token',
     ),
     thresholds: Type.Optional(Type.Array(Type.String(), { description: 'pass/fail conditions, e.g. "relay.p99<20ms", "errors==0", "lost<0.1%"' })),
   },

@@ -56,7 +56,7 @@ export class Churn implements WindowPart {
     await sleep(s.churn.downtimeMs);
     let ok: boolean;
     if (s.churn.mode === 'close' || peer.state === 'closed') {
-      ok = await this.ramp.join(entry, false);
+      ok = (await this.ramp.join(entry, false)).ok;
     } else {
       const r = await this.ramp.register(entry, s.requestTimeoutMs);
       if (r.ok) rec.record('register', r.us);

@@ -3,6 +3,7 @@ import type { Random } from '../random.js';
 import type { Recorder } from '../recorder.js';
 import type { Scenario } from '../scenario/scenario.js';
 import type { ShardPeers } from './peers.js';
+import type { StormLedger } from './storm-ledger.js';
 import type { IntervalCounts } from './timeline.js';
 
 /** What the runner hands a shard: its share of the peers and the run's clock. */
@@ -45,13 +46,15 @@ export interface ShardContext {
   readonly random: Random;
   readonly interval: IntervalCounts;
   readonly connections: ConnectionCounts;
+  /** One storm per fault of the scenario (none without faults). */
+  readonly storms: StormLedger;
   /** The traffic window, all Infinity until the traffic starts; set in place, so every part sees it. */
   readonly window: { -readonly [K in keyof TrafficWindow]: number };
 }
 
 /**
  * A part of the traffic phase (the traffic itself, churn, ...): runs over the window and resolves
- * when its work is done. Another part (a reconnect storm, say) is one more of these.
+ * when its work is done.
  */
 export interface WindowPart {
   run(window: TrafficWindow): Promise<void>;

@@ -1,8 +1,11 @@
+import { nowUs } from '../clock.js';
 import type { BenchPeer, PeerSink } from '../peer.js';
 import { recordUs, type Recorder } from '../recorder.js';
 import { acceptRelay } from '../relay-streams.js';
 import type { ConnectionCounts, ShardContext, TrafficWindow } from './context.js';
 import type { Entry } from './peers.js';
+import type { Reconnect } from './reconnect.js';
+import type { StormLedger } from './storm-ledger.js';
 import type { IntervalCounts } from './timeline.js';
 import type { Traffic } from './traffic.js';
 
@@ -18,11 +21,14 @@ export class Inbound implements PeerSink {
   private readonly connections: ConnectionCounts;
   private readonly closedLoop: boolean;
   private readonly requestTimeoutUs: number;
+  private readonly storms: StormLedger;
 
   constructor(
     ctx: ShardContext,
     private readonly traffic: Traffic,
+    private readonly reconnect: Reconnect,
   ) {
+    this.storms = ctx.storms;
     this.byIndex = ctx.peers.byIndex;
     this.rec = ctx.rec;
     this.interval = ctx.interval;
@@ -42,12 +48,13 @@ export class Inbound implements PeerSink {
     c.relaysReceived++;
     this.interval.received++;
     if (outcome === 'reordered') c.reordered++;
+    if (sentUs >= this.storms.fromUs) this.storms.received(sentUs);
     const sender = this.byIndex.get(from);
     if (this.closedLoop && sender) this.traffic.closedSend(sender);
     if (sentUs >= this.window.measureStartUs && sentUs < this.window.endUs) {
       const latency = atUs - sentUs;
       const receiver = this.byIndex.get(peer.index);
-      const cross = sender !== undefined && receiver !== undefined && sender.plan.url !== receiver.plan.url;
+      const cross = sender !== undefined && receiver !== undefined && sender.instance !== receiver.instance;
       this.rec.record(cross ? 'relay_cross' : 'relay', latency);
       recordUs(this.interval.relay, latency);
     }
@@ -72,6 +79,7 @@ export class Inbound implements PeerSink {
 
   error(_peer: BenchPeer, cls: string): void {
     this.rec.error(cls);
+    if (this.storms.fromUs !== Infinity) this.storms.error(cls, nowUs());
   }
 
   closed(peer: BenchPeer, code: number, expected: boolean): void {
@@ -79,12 +87,20 @@ export class Inbound implements PeerSink {
     if (!expected) {
       this.rec.error(`close.${code}`);
       const entry = this.byIndex.get(peer.index);
-      if (entry) countUnanswered(this.rec, entry, 'unanswered');
+      if (entry) {
+        countUnanswered(this.rec, entry, 'unanswered');
+        this.reconnect.lost(entry, code);
+      }
     }
   }
 
   presence(): void {
     this.rec.counters.presenceEvents++;
+  }
+
+  listed(peer: BenchPeer, peerIds: readonly string[], atUs: number): void {
+    const entry = this.byIndex.get(peer.index);
+    if (entry) this.reconnect.listed(entry, peerIds, atUs);
   }
 }
 

@@ -6,17 +6,24 @@ import type { Random } from '../random.js';
 export interface Entry {
   readonly plan: PeerPlan;
   readonly peer: BenchPeer;
+  /** The target (URL index) it connects to: its plan's, until a reconnect takes it elsewhere. */
+  instance: number;
 }
 
 /** The shard's peers, in plan order and by global index. */
 export class ShardPeers {
   readonly entries: Entry[] = [];
   readonly byIndex = new Map<number, Entry>();
+  /** The shard's peers of each room (rooms are never split over shards). */
+  readonly byRoom = new Map<number, Entry[]>();
 
   add(plan: PeerPlan, sink: PeerSink): void {
-    const entry = { plan, peer: new BenchPeer(plan.index, plan.peerId, sink) };
+    const entry: Entry = { plan, peer: new BenchPeer(plan.index, plan.peerId, sink), instance: plan.url };
     this.entries.push(entry);
     this.byIndex.set(plan.index, entry);
+    let room = this.byRoom.get(plan.room);
+    if (!room) this.byRoom.set(plan.room, (room = []));
+    room.push(entry);
   }
 
   anyOnline(): boolean {

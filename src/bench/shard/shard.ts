@@ -9,13 +9,15 @@ import { drain } from './drain.js';
 import { countUnanswered, Inbound } from './inbound.js';
 import { ShardPeers } from './peers.js';
 import { Ramp } from './ramp.js';
+import { Reconnect } from './reconnect.js';
+import { StormLedger, type StormTally } from './storm-ledger.js';
 import { newIntervalCounts, Timeline, type Progress, type TimelineSample } from './timeline.js';
 import { Traffic } from './traffic.js';
 
 /**
  * One generator thread's share of the run: whole rooms of peers (so every relay starts and ends
  * in the same thread, on the same clock). Its parts: the connect ramp, the traffic window's parts
- * (traffic, churn), the drain, the timeline, and the inbound side that accounts for what arrives.
+ * (traffic, churn, reconnects and storms), the drain, the timeline, and the inbound side that accounts for what arrives.
  */
 
 export interface ShardResult {
@@ -26,6 +28,7 @@ export interface ShardResult {
   readonly openAtEnd: number;
   readonly rampConnected: number;
   readonly rampRegistered: number;
+  readonly storms: StormTally[];
 }
 
 export class Shard {
@@ -50,11 +53,13 @@ export class Shard {
       interval: newIntervalCounts(),
       connections: { open: 0, peakOpen: 0, rampConnected: 0, rampRegistered: 0 },
       window: { startUs: Infinity, measureStartUs: Infinity, endUs: Infinity },
+      storms: new StormLedger(s.faults),
     };
     this.rampPart = new Ramp(this.ctx);
     this.trafficPart = new Traffic(this.ctx);
-    this.windowParts = [this.trafficPart, new Churn(this.ctx, this.rampPart)];
-    const inbound = new Inbound(this.ctx, this.trafficPart);
+    const reconnect = new Reconnect(this.ctx, this.rampPart);
+    this.windowParts = [this.trafficPart, new Churn(this.ctx, this.rampPart), reconnect];
+    const inbound = new Inbound(this.ctx, this.trafficPart, reconnect);
     for (const plan of init.peers) this.ctx.peers.add(plan, inbound);
     this.timeline = new Timeline(init.runStartUs, this.ctx.interval, this.ctx.rec, this.loop, () => this.progress(), (sample) => this.onSample(sample));
     this.timeline.start();
@@ -68,6 +73,7 @@ export class Shard {
   /** Runs the traffic of the window (warm-up, measure) with its other parts (churn), then drains; resolves when done. */
   async traffic(window: TrafficWindow): Promise<void> {
     Object.assign(this.ctx.window, window);
+    this.ctx.storms.begin(window);
     const measureTimer = setTimeout(() => this.loop.resetWindow(), Math.max(0, (window.measureStartUs - nowUs()) / 1000));
     await Promise.all(this.windowParts.map((part) => part.run(window)));
     clearTimeout(measureTimer);
@@ -94,6 +100,7 @@ export class Shard {
       openAtEnd,
       rampConnected: connections.rampConnected,
       rampRegistered: connections.rampRegistered,
+      storms: this.ctx.storms.encode(),
     };
   }
 

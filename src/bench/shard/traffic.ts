@@ -5,6 +5,7 @@ import { OpenLoopSchedule } from '../schedule.js';
 import { MIX_OPS, type MixOp } from '../scenario/schema.js';
 import type { ShardContext, TrafficWindow, WindowPart } from './context.js';
 import type { Entry } from './peers.js';
+import type { StormLedger } from './storm-ledger.js';
 import type { IntervalCounts } from './timeline.js';
 
 /**
@@ -20,6 +21,7 @@ export class Traffic implements WindowPart {
   private readonly random: Random;
   private readonly interval: IntervalCounts;
   private readonly window: TrafficWindow;
+  private readonly storms: StormLedger;
   private readonly mixCumulative: number[];
   private readonly relayPad: string;
   private readonly discoverFrame: string;
@@ -39,6 +41,7 @@ export class Traffic implements WindowPart {
     this.random = ctx.random;
     this.interval = ctx.interval;
     this.window = ctx.window;
+    this.storms = ctx.storms;
     let acc = 0;
     this.mixCumulative = MIX_OPS.map((op) => (acc += s.traffic.mix[op]));
     this.relayPad = 'x'.repeat(Math.max(0, s.traffic.payloadBytes - 48));
@@ -162,7 +165,8 @@ export class Traffic implements WindowPart {
     seqOut.set(to.plan.index, seq + 1);
     const c = this.rec.counters;
     c.relaysSent++;
-    if (from.plan.url !== to.plan.url) c.relaysCrossSent++;
+    if (from.instance !== to.instance) c.relaysCrossSent++;
+    if (intendedUs >= this.storms.fromUs) this.storms.sent(intendedUs);
     this.interval.sent++;
     return true;
   }
