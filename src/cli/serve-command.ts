@@ -54,6 +54,7 @@ interface ServeFlags {
   maxConnectionsPerIp: number;
   trustProxy?: boolean;
   handshakeTimeout: number;
+  listenBacklog: number;
   metricsToken?: string;
   adminPort?: number;
   logLevel: LevelWithSilent;
@@ -127,6 +128,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--max-connections-per-ip <n>', 'open connections per remote address, 0 for no limit (close 1013 above)').env('MAX_CONNECTIONS_PER_IP').argParser(parseInteger(0)).default(d.maxConnectionsPerIp))
     .addOption(new Option('--trust-proxy', 'behind a reverse proxy: count connections per address from X-Forwarded-For').env('TRUST_PROXY'))
     .addOption(new Option('--handshake-timeout <duration>', 'time for an HTTP request or upgrade to arrive complete').env('HANDSHAKE_TIMEOUT').argParser(parseDuration).default(d.handshakeTimeoutMs, '10s'))
+    .addOption(new Option('--listen-backlog <n>', 'connections the kernel queues before they are accepted (capped by net.core.somaxconn)').env('LISTEN_BACKLOG').argParser(parseInteger(1, 65535)).default(d.listenBacklog))
     .addOption(new Option('--metrics-token <token>', 'bearer token required by GET /metrics').env('METRICS_TOKEN'))
     .addOption(new Option('--admin-port <port>', 'serve /metrics and the operator endpoints on this port only').env('ADMIN_PORT').argParser(parseInteger(0, 65535)))
     .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').argParser(parseChoice(LOG_LEVELS)).default('info'))
@@ -192,6 +194,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
       unregisteredMaxFrameBytes: flags.unregisteredMaxFrame,
       trustProxy: flags.trustProxy === true,
       handshakeTimeoutMs: flags.handshakeTimeout,
+      listenBacklog: flags.listenBacklog,
       metricsToken: flags.metricsToken ?? null,
       adminPort: flags.adminPort ?? null,
       limits: {

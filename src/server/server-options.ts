@@ -46,6 +46,12 @@ export interface ServerOptions {
   readonly trustProxy: boolean;
   /** Time allowed for an HTTP request, upgrade included, to arrive complete. */
   readonly handshakeTimeoutMs: number;
+  /**
+   * Connections the kernel queues before the server accepts them (listen backlog; capped by
+   * net.core.somaxconn). A reconnect storm overflows Node's default of 511: the dropped handshakes
+   * are retried by the clients' TCP after 1, 3, 7 s.
+   */
+  readonly listenBacklog: number;
   /** How often the connections opened, closed and refused are summed up in one info line (0: never). */
   readonly logSummaryIntervalMs: number;
   /** Bearer token required by GET /metrics; null leaves it open. */
@@ -79,6 +85,7 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   maxConnectionsPerIp: 0,
   trustProxy: false,
   handshakeTimeoutMs: 10_000,
+  listenBacklog: 4096,
   logSummaryIntervalMs: 60_000,
   metricsToken: null,
   adminPort: null,

@@ -111,7 +111,7 @@ export class SignalingServer implements BusSink {
     if (this.phase !== 'new') throw new Error('server already started');
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
-      this.http.listen(this.options.port, this.options.host, () => {
+      this.http.listen({ port: this.options.port, host: this.options.host, backlog: this.options.listenBacklog }, () => {
         this.http.off('error', reject);
         resolve();
       });

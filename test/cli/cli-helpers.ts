@@ -52,6 +52,7 @@ export const SERVE_OPTIONS: readonly { flag: string; env: string | null; default
   { flag: '--max-connections-per-ip', env: 'MAX_CONNECTIONS_PER_IP', defaultShown: '0' },
   { flag: '--trust-proxy', env: 'TRUST_PROXY', defaultShown: null },
   { flag: '--handshake-timeout', env: 'HANDSHAKE_TIMEOUT', defaultShown: '10s' },
+  { flag: '--listen-backlog', env: 'LISTEN_BACKLOG', defaultShown: '4096' },
   { flag: '--metrics-token', env: 'METRICS_TOKEN', defaultShown: null },
   { flag: '--admin-port', env: 'ADMIN_PORT', defaultShown: null },
   { flag: '--log-level', env: 'LOG_LEVEL', defaultShown: '"info"' },
