@@ -27,7 +27,10 @@ export class Registration {
   ) {}
 
   async register(request: RegisterRequest): Promise<RegisterOutcome> {
-    if (this.standalone && request.current === null) {
+    // A standalone Redis takes a first registration under a free id in one call. A client that
+    // offers a session token is coming back for an id it held (a reconnect, often a storm of
+    // them): that id is most likely still held, so it goes straight to claim + join.
+    if (this.standalone && request.current === null && request.proof.sessionToken === null) {
       const outcome = await this.registerFresh(request);
       if (outcome !== null) return outcome;
     }
