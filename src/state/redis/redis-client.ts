@@ -14,6 +14,9 @@ export interface ClientSettings {
   readonly commandTimeoutMs: number;
 }
 
+/** Commands that leave at once rather than in ioredis' per-tick auto-pipeline (see createClients). */
+const UNPIPELINED = [...REGISTRATION_SCRIPTS, 'publish', 'spublish'];
+
 /**
  * The command and subscriber connections. Commands fail fast while disconnected (no offline
  * queue: the server answers SERVICE_UNAVAILABLE rather than queueing); reconnects go on forever.
@@ -32,10 +35,12 @@ export function createClients(settings: ClientSettings): { cmd: RedisClient; sub
       // Commands issued in one tick leave in one write: a syscall per batch, not per command.
       // Registration scripts are sent on their own: in an auto-pipelined batch every reply waits for
       // the batch's last, and a ramp's replies (whole rooms at times) then outlive the young generation.
+      // So are publishes: the bus batches a tick's envelopes per instance itself, and a pipeline
+      // object per tick for one PUBLISH was most of ioredis' cost at low rates.
       cmd: new Redis(settings.url, {
         ...common,
         enableAutoPipelining: true,
-        autoPipeliningIgnoredCommands: [...REGISTRATION_SCRIPTS],
+        autoPipeliningIgnoredCommands: UNPIPELINED,
         connectionName: 'sleap-signal',
       }),
       sub: new Redis(settings.url, { ...common, connectionName: 'sleap-signal-sub', autoResubscribe: true }),
@@ -46,7 +51,7 @@ export function createClients(settings: ClientSettings): { cmd: RedisClient; sub
     lazyConnect: true,
     enableOfflineQueue: false,
     enableAutoPipelining: true,
-    autoPipeliningIgnoredCommands: [...REGISTRATION_SCRIPTS],
+    autoPipeliningIgnoredCommands: UNPIPELINED,
     maxRedirections: 16,
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 200,
