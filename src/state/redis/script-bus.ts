@@ -1,15 +1,8 @@
 import type { Bus } from './bus.js';
-import { ChannelBatcher } from './channel-batcher.js';
+import { batchMessage } from './bus-envelope.js';
+import { TickBatches } from './tick-batches.js';
 import type { RedisCore } from './redis-core.js';
-import type { RouteReply } from './scripts.js';
-
-/** A relay waiting for its tick's routing call. */
-interface PendingRoute {
-  readonly peerId: string;
-  readonly envelope: string;
-  readonly resolve: (reply: RouteReply) => void;
-  readonly reject: (err: unknown) => void;
-}
+import type { RouteReply, RouteTarget } from './scripts.js';
 
 /**
  * The bus on a standalone Redis (or a cluster older than 7): the scripts look targets up and
@@ -18,41 +11,24 @@ interface PendingRoute {
  */
 export class ScriptBus implements Bus {
   readonly missesDuringFailover = false;
-  private batches = new Map<string, PendingRoute[]>();
-  private flushQueued = false;
-
-  private readonly direct = new ChannelBatcher((serverId, message) => this.publish(serverId, message));
+  private readonly routes = new TickBatches<RouteTarget, RouteReply>((roomId, targets) => {
+    const { keys, runner, scripts } = this.core;
+    return runner.run('route', () => scripts.route(keys.roomRoutes(roomId), keys.channelPrefix, targets));
+  });
+  private readonly direct = new TickBatches<string, number>(async (serverId, envelopes) => {
+    const receivers = await this.publish(serverId, batchMessage(envelopes));
+    return envelopes.map(() => receivers);
+  });
 
   constructor(private readonly core: RedisCore) {}
 
-  deliver(serverId: string, envelope: string): Promise<number> {
-    return this.direct.send(serverId, envelope);
-  }
-
   route(roomId: string, peerId: string, envelope: string): Promise<RouteReply> {
-    return new Promise((resolve, reject) => {
-      let batch = this.batches.get(roomId);
-      if (batch === undefined) this.batches.set(roomId, (batch = []));
-      batch.push({ peerId, envelope, resolve, reject });
-      if (!this.flushQueued) {
-        this.flushQueued = true;
-        process.nextTick(this.flush);
-      }
-    });
+    return this.routes.add(roomId, { peerId, envelope });
   }
 
-  private readonly flush = (): void => {
-    this.flushQueued = false;
-    const batches = this.batches;
-    this.batches = new Map();
-    const { keys, runner, scripts } = this.core;
-    for (const [roomId, batch] of batches) {
-      runner.run('route', () => scripts.route(keys.roomRoutes(roomId), keys.channelPrefix, batch)).then(
-        (replies) => batch.forEach((r, i) => r.resolve(replies[i]!)),
-        (err: unknown) => batch.forEach((r) => r.reject(err)),
-      );
-    }
-  };
+  deliver(serverId: string, envelope: string): Promise<number> {
+    return this.direct.add(serverId, envelope);
+  }
 
   async fanOutPresence(roomId: string, envelope: string, skipServer: string): Promise<void> {
     const { keys, runner, scripts } = this.core;

@@ -1,6 +1,7 @@
 import { serverOfConnection } from '../state-backend.js';
 import type { Bus } from './bus.js';
-import { ChannelBatcher } from './channel-batcher.js';
+import { batchMessage } from './bus-envelope.js';
+import { TickBatches } from './tick-batches.js';
 import type { RedisCore } from './redis-core.js';
 import type { RouteReply } from './scripts.js';
 
@@ -11,12 +12,15 @@ import type { RouteReply } from './scripts.js';
 export class ShardedBus implements Bus {
   readonly missesDuringFailover = true;
 
-  private readonly direct = new ChannelBatcher((serverId, message) => this.publish(serverId, message));
+  private readonly direct = new TickBatches<string, number>(async (serverId, envelopes) => {
+    const receivers = await this.publish(serverId, batchMessage(envelopes));
+    return envelopes.map(() => receivers);
+  });
 
   constructor(private readonly core: RedisCore) {}
 
   deliver(serverId: string, envelope: string): Promise<number> {
-    return this.direct.send(serverId, envelope);
+    return this.direct.add(serverId, envelope);
   }
 
   async route(roomId: string, peerId: string, envelope: string): Promise<RouteReply> {
