@@ -13,7 +13,8 @@ export class ShardedBus implements Bus {
   readonly missesDuringFailover = true;
 
   private readonly direct = new TickBatches<string, number>(async (serverId, envelopes) => {
-    const receivers = await this.publish(serverId, batchMessage(envelopes));
+    const { cmd, keys, runner } = this.core;
+    const receivers = Number(await runner.run('spublish', () => cmd.spublish(keys.channel(serverId), batchMessage(envelopes))));
     return envelopes.map(() => receivers);
   });
 
