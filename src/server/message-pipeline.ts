@@ -12,6 +12,9 @@ import type { HandlerOutcome, HandlerResult, ServerContext } from './server-cont
 
 const IDENTITY_FIELDS = ['from_peer_id', 'sender', 'peer_id'] as const;
 
+/** The messages that only carry something to another peer. */
+const RELAY_TYPES: ReadonlySet<string> = new Set(['peer_message', 'offer', 'answer', 'candidate', 'error', 'mesh_connect', 'mesh_answer', 'ice_candidate']);
+
 /**
  * The message hot path, in one place: receive → validate → route → deliver.
  *
@@ -38,11 +41,15 @@ export class MessagePipeline {
     this.enqueue(conn, { kind: 'frame', data, isBinary, receivedAt: now });
   }
 
-  /** The socket closed: pending frames are dropped, then the registration ends. */
+  /**
+   * The socket closed: the registration ends after what is pending. Pending frames are dropped,
+   * except after a drain's close (1012): the relays a client sent before it are still delivered,
+   * never lost silently, and nothing else pending is applied (see run).
+   */
   closed(conn: Connection): void {
     if (conn.closeQueued) return;
     conn.closeQueued = true;
-    conn.inbox.length = 0;
+    if (conn.leftReason !== 'server_shutdown') conn.inbox.length = 0;
     this.enqueue(conn, { kind: 'close' });
   }
 
@@ -91,6 +98,8 @@ export class MessagePipeline {
       return undefined;
     }
     const msg = parsed.message;
+    // A closed connection's pending frames (a drain's): only relays still go out.
+    if (conn.closeQueued && !RELAY_TYPES.has(msg.type)) return undefined;
     // Steps 3 and 4, route and deliver.
     let outcome: HandlerOutcome;
     try {
