@@ -39,15 +39,18 @@ export class PeerRemovalError extends Error {
  * Redis: the shared record goes first (so a dead owner cannot keep it), the room's presence
  * subscribers are told `kicked`, then the instance holding the connection is told to close it
  * (1000), which it does without announcing the leave a second time. Null when there is no such peer.
- * `known`: the peer's record as the caller read it already.
+ * `known`: the peer's record as the caller read it (and checked access to its room): a peer that
+ * moves to another room meanwhile is not followed there (null).
  */
 export async function kickPeer(state: RemovalState, peerId: string, reason = DEFAULT_KICK_REASON, known?: PeerRecord): Promise<KickResult | null> {
   let record = known ?? (await state.getPeer(peerId));
   for (let attempt = 0; attempt < ATTEMPTS && record !== null; attempt++) {
     const result = await removeRecord(state, record, reason);
     if (result !== null) return result;
-    // It re-registered (moved its route) meanwhile: look again.
+    // It re-registered (moved its route) meanwhile: look again, but not beyond the room the
+    // caller was allowed to act on.
     record = await state.getPeer(peerId);
+    if (known !== undefined && record !== null && record.roomId !== known.roomId) return null;
   }
   if (record === null) return null;
   throw new PeerRemovalError(`peer "${peerId}" kept re-registering while being removed; try again`);

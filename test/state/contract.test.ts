@@ -375,6 +375,16 @@ function contract(name: string, fixture: () => Fixture) {
       expect(JSON.parse(a.sink.presenceEvents[0]!.frame)).toEqual({ type: 'peer_left', peer_id: 'kt', reason: 'kicked' });
       expect(await kickPeer(a.backend, 'kt')).toBeNull();
 
+      // A peer that moved to another room since the caller read it (and checked its access to that
+      // room) is not followed there.
+      const mover = record(b, 'km', room);
+      await b.backend.register(request(mover));
+      const moved = record(b, 'km', `${room}-elsewhere`);
+      expect((await b.backend.register(request(moved, { proof: { sessionToken: mover.sessionToken, subject: null } }))).ok).toBe(true);
+      expect(await kickPeer(a.backend, 'km', 'bye', mover)).toBeNull();
+      expect((await a.backend.getPeer('km'))?.roomId).toBe(`${room}-elsewhere`);
+      await b.backend.unregister('km', moved.connectionId);
+
       const other = record(b, 'ko', room);
       await b.backend.register(request(other));
       const deleted = await deleteRoomWithPeers(b.backend, room, 'closing');
