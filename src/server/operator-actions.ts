@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import type { PeerRecord } from '../state/state-backend.js';
 import { safeEqual } from '../auth/secrets.js';
 import { issueApiKey, newRoomRecord, publicKey } from '../admin/records.js';
 import { API_KEY_LIFETIME, lifetimeMs, ROOM_LIFETIME } from '../admin/lifetimes.js';
