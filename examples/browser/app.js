@@ -28,10 +28,13 @@ function connection(peerId) {
 
 function useChannel(peerId, channel) {
   connections.get(peerId).channel = channel;
-  channel.onopen = () => {
+  const greet = () => {
     log(`channel to ${peerId} open`);
     channel.send(`hello from ${client.peerId}`);
   };
+  // A channel the other side opened can arrive already open: greet at once then.
+  if (channel.readyState === 'open') greet();
+  else channel.onopen = greet;
   channel.onmessage = (e) => log(`${peerId}: ${e.data}`);
 }
 
