@@ -1,3 +1,4 @@
+import { checkRedisFlags } from './redis-flags.js';
 import { Command, Option } from 'commander';
 import { AdminError, HttpAdmin, RedisAdmin, type AdminTarget } from '../admin/admin-target.js';
 import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-options.js';
@@ -44,7 +45,7 @@ export function checkServerUrl(url: string): string {
 export async function openAdminTarget(flags: AdminFlags): Promise<AdminTarget> {
   if (flags.url !== undefined) return new HttpAdmin(checkServerUrl(flags.url), flags.operatorToken ?? null);
   if (flags.redis !== undefined) {
-    if (!/^rediss?:\/\//.test(flags.redis)) throw new UsageError(`--redis must be a redis:// URL, got "${flags.redis}"`);
+    checkRedisFlags(flags.redis);
     return RedisAdmin.open(flags.redis, flags.prefix);
   }
   throw new UsageError('say where: --redis URL (shared Redis) or --url http://host:port (a running server)');

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDuration, parseInteger, parseList } from '../options/option-parsers.js';
 import { UsageError } from '../options/usage-error.js';
 import { outputOptions, wantsJson } from './output-option.js';
-import { parseHostPort } from '../net/host-port.js';
+import { checkRedisFlags } from './redis-flags.js';
 import { compileFilters } from '../protocol/filters.js';
 import { DEFAULT_REDIS_OPTIONS } from '../state/redis/redis-options.js';
 import { colorLevel } from './color.js';
@@ -267,8 +267,7 @@ async function openSource(flags: ConnectionFlags & Partial<WatchFlags>): Promise
   if (url === undefined || url === '') {
     throw new UsageError('no Redis to read: give --redis <url> (or --redis-cluster), or set REDIS_URL; or read a running server with --url http://host:port');
   }
-  if (!cluster && !/^rediss?:\/\//.test(url)) throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${url}"`);
-  for (const node of cluster ?? []) if (parseHostPort(node) === null) throw new UsageError(`--redis-cluster nodes must be host:port, got "${node}"`);
+  checkRedisFlags(cluster ? undefined : url, cluster);
   return RedisSource.open({ url, cluster, prefix: flags.prefix, connectTimeoutMs: flags.timeout, reconnect: flags.watch === true });
 }
 

@@ -1,4 +1,4 @@
-import { parseHostPort } from '../net/host-port.js';
+import { checkRedisFlags } from './redis-flags.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { DEFAULT_LIMITS } from '../protocol/limits.js';
@@ -152,17 +152,12 @@ export function serveCommand(): Command {
 }
 
 async function runServe(flags: ServeFlags): Promise<void> {
-  if (flags.redis !== undefined && !/^rediss?:\/\//.test(flags.redis)) {
-    throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${flags.redis}"`);
-  }
+  checkRedisFlags(flags.redis, flags.redisCluster);
   const jwt = jwtConfig(flags);
   const iceServers = iceServersConfig(flags);
   const turn = turnConfig(flags);
   const logger = createLogger(flags.logLevel, flags.logFormat);
   if (flags.redis !== undefined && flags.redisCluster !== undefined) throw new UsageError('give --redis or --redis-cluster, not both');
-  for (const node of flags.redisCluster ?? []) {
-    if (parseHostPort(node) === null) throw new UsageError(`--redis-cluster nodes must be host:port, got "${node}"`);
-  }
   const shared = { prefix: flags.prefix, roomTtlMs: flags.roomTtl, reapAfterMs: flags.reapAfter };
   const state = await createStateBackend(
     flags.redisCluster !== undefined

@@ -9,17 +9,20 @@ import { RedisProcess, requireRedis } from '../helpers/redis-process.js';
 interface Seen {
   joins: string[];
   lists: string[];
+  /** The peer ids each 'changes' reply to a join carried. */
+  changed: string[][];
 }
 
 /** Records the kind of room listing each join and listing reply carried (a spy on the typed wrappers). */
 function watchListings(b: RedisBackend): Seen {
-  const seen: Seen = { joins: [], lists: [] };
+  const seen: Seen = { joins: [], lists: [], changed: [] };
   const scripts = (b as unknown as { core: { scripts: Record<string, (...a: unknown[]) => Promise<unknown>> } }).core.scripts;
   for (const name of ['join', 'registerFresh'] as const) {
     const real = scripts[name]!.bind(scripts);
     scripts[name] = async (...args: unknown[]) => {
       const reply = (await real(...args)) as JoinReply | null;
       if (reply?.joined) seen.joins.push(reply.listing.kind);
+      if (reply?.joined && reply.listing.kind === 'changes') seen.changed.push(reply.listing.changes.map((c) => c.peerId));
       return reply;
     };
   }
@@ -99,15 +102,36 @@ describe.runIf(requireRedis())('room change log: an instance with an older copy 
     try {
       const room = 'own';
       await join(a, record(a, 'first', room));
-      // Joins of a in flight together, with one of b among them.
+      // b joins: a's copy is behind. Then joins of a in flight together, all sent against that copy.
+      await join(b, record(b, 'b', room));
       const recs = Array.from({ length: 10 }, (_, i) => record(a, `a${i}`, room));
-      const outcomes = await Promise.all([...recs.map((r) => join(a, r)), join(b, record(b, 'b', room))]);
+      const outcomes = await Promise.all(recs.map((r) => join(a, r)));
       const last = outcomes[9]!;
       // The last join of a sees a's earlier joins (applied to its copy by their own replies), though Redis did not send them.
-      expect(ids(last.roomPeers).filter((id) => id !== 'b').sort()).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8', 'first']);
+      expect(ids(last.roomPeers).sort()).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8', 'b', 'first']);
       expect(ids(await a.listRoom(room)).sort()).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8', 'a9', 'b', 'first']);
-      // No join of a carried the whole room after the first.
+      // No join of a carried the whole room after the first, and none was sent a's own joins back.
       expect(seenA.joins.slice(1).every((k) => k !== 'full')).toBe(true);
+      expect(seenA.changed.flat().filter((id) => id !== 'b')).toEqual([]);
+      expect(seenA.changed.length).toBe(10);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+
+  it('without a copy of the room, one join asks for the whole room and the others wait for it', async () => {
+    const [a, b] = await pair();
+    const seenA = watchListings(a);
+    try {
+      const room = 'gate';
+      await join(b, record(b, 'b-first', room));
+      const recs = Array.from({ length: 8 }, (_, i) => record(a, `g${i}`, room));
+      const outcomes = await Promise.all(recs.map((r) => join(a, r)));
+      expect(seenA.joins.filter((k) => k === 'full')).toEqual(['full']);
+      // Every one of them still sees the room as it was when it joined.
+      for (const outcome of outcomes) expect(ids(outcome.roomPeers)).toContain('b-first');
+      expect(ids(await a.listRoom(room)).sort()).toEqual(['b-first', ...recs.map((r) => r.peerId)].sort());
     } finally {
       await a.stop();
       await b.stop();

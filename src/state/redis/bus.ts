@@ -11,13 +11,8 @@ export interface Bus {
   route(roomId: string, targetPeerId: string, envelope: string): Promise<RouteReply>;
   /** Publishes once to every instance with presence subscribers in the room, but `skipServer`. */
   fanOutPresence(roomId: string, envelope: string, skipServer: string): Promise<void>;
-  /** One envelope to one instance's channel; resolves to the receivers counted. */
-  publish(serverId: string, envelope: string): Promise<number>;
-  /**
-   * A relay's envelope straight to the instance the sender's copy of the room names, batched with
-   * the tick's others for that instance; resolves to the receivers counted.
-   */
-  deliver(serverId: string, envelope: string): Promise<number>;
+  /** One message (an envelope, or a batch of them) to one instance's channel; resolves to the receivers counted. */
+  publish(serverId: string, message: string): Promise<number>;
   /**
    * Whether a channel can have no subscriber for a moment while its instance lives: on a cluster
    * a subscriber misses while its shard fails over.

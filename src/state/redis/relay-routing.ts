@@ -1,7 +1,8 @@
 import { StateUnavailableError } from '../../protocol/error-codes.js';
 import { serverOfConnection, type BackendObserver, type BusSink, type RefusalReason, type RelayOrigin, type RouteResult } from '../state-backend.js';
 import type { Bus } from './bus.js';
-import { deliverEnvelope, refusedEnvelope, type RoutedRelay } from './bus-envelope.js';
+import { batchMessage, deliverEnvelope, refusedEnvelope, type RoutedRelay } from './bus-envelope.js';
+import { TickBatches } from './tick-batches.js';
 import type { RedisCore } from './redis-core.js';
 
 export interface RelayRoutingDeps {
@@ -26,6 +27,12 @@ export interface RelayRoutingDeps {
  * sender is answered. Never silence.
  */
 export class RelayRouting {
+  /** Relays sent straight to an instance: one message per instance and tick. */
+  private readonly direct = new TickBatches<string, number>(async (serverId, envelopes) => {
+    const receivers = await this.deps.bus().publish(serverId, batchMessage(envelopes));
+    return envelopes.map(() => receivers);
+  });
+
   constructor(private readonly deps: RelayRoutingDeps) {}
 
   async route(relay: RoutedRelay, frame: string): Promise<RouteResult> {
@@ -38,7 +45,7 @@ export class RelayRouting {
     // A relay on that detour, and one that nobody received, take the look-up.
     const known = relay.reroutes === 0 ? this.deps.copyRoute(roomId, peerId) : null;
     if (known !== null) {
-      const receivers = await bus().deliver(serverOfConnection(known), envelope);
+      const receivers = await this.direct.add(serverOfConnection(known), envelope);
       if (receivers > 0 || !this.deps.receiversCounted()) return 'delivered';
     }
     const reply = await bus().route(roomId, peerId, envelope);

@@ -67,9 +67,10 @@ export class RoomCopies {
       return (await runner.run('hvals', () => cmd.hvals(keys.roomPeers(roomId)))).map((r) => JSON.parse(r) as PeerRecord).sort(discoveryOrder);
     }
     if (reply.kind === 'same' && cached) return cached.peers;
-    const now = this.copies.get(roomId);
+    // The copy as it is now: join replies read meanwhile may have moved it on.
+    const current = this.copies.get(roomId);
     let peers: PeerRecord[];
-    if (reply.kind === 'changes' && now !== undefined) peers = this.applied(now.peers, reply.changes);
+    if (reply.kind === 'changes' && current !== undefined) peers = this.applied(current.peers, reply.changes);
     else if (reply.kind === 'full') peers = reply.records.map((r) => this.parse(r)).sort(discoveryOrder);
     else {
       // The copy went meanwhile: ask again for the whole room.
@@ -95,7 +96,7 @@ export class RoomCopies {
   ): Promise<{ reply: JoinReply | null; others: PeerRecord[] | null }> {
     // Without a copy of the room, one join at a time asks for the whole room: the others wait for
     // its answer (the copy), then name its version and get only what changed since.
-    if (!this.copies.has(roomId)) await this.fetching.get(roomId);
+    for (let pending = this.awaitedFetch(roomId); pending !== undefined; pending = this.awaitedFetch(roomId)) await pending;
     let fetched: (() => void) | null = null;
     if (!this.copies.has(roomId) && !this.fetching.has(roomId)) {
       this.fetching.set(roomId, new Promise<void>((resolve) => (fetched = resolve)));
@@ -119,6 +120,11 @@ export class RoomCopies {
     }
   }
 
+  /** The whole-room fetch a join without a copy must wait for, if one is on its way. */
+  private awaitedFetch(roomId: string): Promise<void> | undefined {
+    return this.copies.has(roomId) ? undefined : this.fetching.get(roomId);
+  }
+
   /** A change this instance made (a leave): the copy is stale. */
   drop(roomId: string): void {
     const cached = this.copies.get(roomId);
@@ -136,8 +142,8 @@ export class RoomCopies {
   private expectedVersion(roomId: string): string {
     const cached = this.copies.get(roomId);
     if (!cached) return '';
-    const colon = cached.version.lastIndexOf(':');
-    return `${cached.version.slice(0, colon)}:${Number(cached.version.slice(colon + 1)) + (this.joinsInFlight.get(roomId) ?? 0)}`;
+    const epoch = roomOf(cached.version);
+    return `${epoch}:${Number(cached.version.slice(epoch.length + 1)) + (this.joinsInFlight.get(roomId) ?? 0)}`;
   }
 
   private joinAnswered(roomId: string): void {
@@ -208,7 +214,7 @@ export class RoomCopies {
   }
 }
 
-/** The room a version belongs to: its created_at part (a room of the same id made later differs). */
+/** The life of the room a version belongs to: its epoch part (a room of the same id made later differs). */
 function roomOf(version: string): string {
   return version.slice(0, version.lastIndexOf(':'));
 }

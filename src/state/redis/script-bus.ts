@@ -1,5 +1,4 @@
 import type { Bus } from './bus.js';
-import { batchMessage } from './bus-envelope.js';
 import { TickBatches } from './tick-batches.js';
 import type { RedisCore } from './redis-core.js';
 import type { RouteReply, RouteTarget } from './scripts.js';
@@ -15,10 +14,6 @@ export class ScriptBus implements Bus {
     const { keys, runner, scripts } = this.core;
     return runner.run('route', () => scripts.route(keys.roomRoutes(roomId), keys.channelPrefix, targets));
   });
-  private readonly direct = new TickBatches<string, number>(async (serverId, envelopes) => {
-    const receivers = await this.publish(serverId, batchMessage(envelopes));
-    return envelopes.map(() => receivers);
-  });
 
   constructor(private readonly core: RedisCore) {}
 
@@ -26,17 +21,13 @@ export class ScriptBus implements Bus {
     return this.routes.add(roomId, { peerId, envelope });
   }
 
-  deliver(serverId: string, envelope: string): Promise<number> {
-    return this.direct.add(serverId, envelope);
-  }
-
   async fanOutPresence(roomId: string, envelope: string, skipServer: string): Promise<void> {
     const { keys, runner, scripts } = this.core;
     await runner.run('presence', () => scripts.presence(keys.roomPresence(roomId), keys.channelPrefix, envelope, skipServer));
   }
 
-  async publish(serverId: string, envelope: string): Promise<number> {
+  async publish(serverId: string, message: string): Promise<number> {
     const { cmd, keys, runner } = this.core;
-    return Number(await runner.run('publish', () => cmd.publish(keys.channel(serverId), envelope)));
+    return Number(await runner.run('publish', () => cmd.publish(keys.channel(serverId), message)));
   }
 }
