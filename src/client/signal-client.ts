@@ -147,6 +147,8 @@ export class SignalClient {
   private onMessage(data: Buffer, isBinary: boolean): void {
     let message: ServerMessage;
     try {
+      // The server speaks JSON text frames only; a binary frame is a server fault, not a message.
+      if (isBinary) throw new TypeError('binary frame');
       const parsed: unknown = JSON.parse(data.toString('utf8'));
       message =
         typeof parsed === 'object' && parsed !== null && typeof (parsed as { type?: unknown }).type === 'string'

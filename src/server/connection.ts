@@ -2,10 +2,13 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { CloseCode } from '../protocol/close-codes.js';
 import type { PeerLeftReason } from '../protocol/messages.js';
-import type { PeerRecord } from '../state/state-backend.js';
+import type { OutboundFrame, PeerRecord } from '../state/state-backend.js';
 import { TickCork } from '../net/tick-cork.js';
 import { TokenBucket } from './token-bucket.js';
 import type { Identity } from '../auth/authenticator.js';
+
+/** A frame that arrived as bytes still goes out as text. */
+const TEXT_FRAME = { binary: false } as const;
 
 /** One unit of work for a connection, processed strictly in arrival order. */
 export type InboxItem =
@@ -83,7 +86,7 @@ export class Connection {
    * Queues a frame for the client. A client that does not read is not allowed to grow the
    * server's memory: past the send-buffer limit it is closed with 4001 and nothing more is queued.
    */
-  send(frame: string): boolean {
+  send(frame: OutboundFrame): boolean {
     if (this.closed) return false;
     // The unread backlog decides, not the size of one reply: a large discovery result to a client
     // that reads is fine.
@@ -93,7 +96,8 @@ export class Connection {
       return false;
     }
     this.cork.hold();
-    this.ws.send(frame);
+    if (typeof frame === 'string') this.ws.send(frame);
+    else this.ws.send(frame, TEXT_FRAME);
     return true;
   }
 

@@ -1,4 +1,4 @@
-import type { PeerRecord } from '../state/state-backend.js';
+import type { OutboundFrame, PeerRecord } from '../state/state-backend.js';
 import type { Connection } from './connection.js';
 
 /**
@@ -63,7 +63,7 @@ export class LocalPeers {
   }
 
   /** Holds a relay for a peer id registering here; false when none is. */
-  hold(peerId: string, roomId: string, frame: string, refuse: () => void): boolean {
+  hold(peerId: string, roomId: string, frame: OutboundFrame, refuse: () => void): boolean {
     const pending = this.registering.get(peerId);
     if (pending === undefined) return false;
     pending.held.push({ roomId, frame, refuse });
@@ -83,5 +83,5 @@ export class LocalPeers {
 
 interface PendingRegistration {
   inProgress: number;
-  readonly held: { readonly roomId: string; readonly frame: string; readonly refuse: () => void }[];
+  readonly held: { readonly roomId: string; readonly frame: OutboundFrame; readonly refuse: () => void }[];
 }

@@ -1,5 +1,5 @@
 import type { PeerLeftReason } from '../protocol/messages.js';
-import type { PeerRecord } from '../state/state-backend.js';
+import type { OutboundFrame, PeerRecord } from '../state/state-backend.js';
 import { peerLeftFrame, presenceFrame } from '../protocol/frames.js';
 import type { LocalPeers } from './local-peers.js';
 import type { ServerContext } from './server-context.js';
@@ -30,7 +30,7 @@ export function announceLeft(ctx: ServerContext, record: PeerRecord, reason: Pee
 }
 
 /** Delivers a presence frame to this instance's subscribers of the room. */
-export function deliverPresence(local: LocalPeers, roomId: string, aboutConnectionId: string, frame: string) {
+export function deliverPresence(local: LocalPeers, roomId: string, aboutConnectionId: string, frame: OutboundFrame) {
   const subscribers = local.subscribers(roomId);
   if (!subscribers) return;
   for (const c of subscribers) if (c.id !== aboutConnectionId) c.send(frame);

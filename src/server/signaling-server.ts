@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { CloseCode } from '../protocol/close-codes.js';
 import { MessageValidator } from '../protocol/validate.js';
 import { MemoryBackend } from '../state/memory/memory-backend.js';
-import type { BusSink, ControlMessage, InstanceStats, RefusalReason, RelayOrigin, StateBackend } from '../state/state-backend.js';
+import type { BusSink, ControlMessage, InstanceStats, OutboundFrame, RefusalReason, RelayOrigin, StateBackend } from '../state/state-backend.js';
 import { Connection } from './connection.js';
 import { handleHttp, type HttpBackend, type RouteSet } from './http-routes.js';
 import { OperatorActions } from './operator-actions.js';
@@ -316,7 +316,7 @@ export class SignalingServer implements BusSink {
 
   // ---- BusSink: what other instances (through shared state) ask of this one.
 
-  deliver(peerId: string, roomId: string, frame: string, refuse: () => void): boolean {
+  deliver(peerId: string, roomId: string, frame: OutboundFrame, refuse: () => void): boolean {
     const conn = this.local.get(peerId);
     // Never into another room: a peer that moved rooms since the relay was routed is not its target.
     if (conn !== undefined && conn.registration?.roomId === roomId && conn.send(frame)) return true;
@@ -330,7 +330,7 @@ export class SignalingServer implements BusSink {
     if (error !== undefined) this.pipeline.fail(conn, error, origin.requestType);
   }
 
-  presence(roomId: string, aboutConnectionId: string, frame: string): void {
+  presence(roomId: string, aboutConnectionId: string, frame: OutboundFrame): void {
     deliverPresence(this.local, roomId, aboutConnectionId, frame);
   }
 

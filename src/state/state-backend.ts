@@ -131,6 +131,12 @@ export type ControlMessage = {
   readonly leftReason: 'kicked' | null;
 };
 
+/**
+ * A frame as a client's socket gets it: text, or that text's UTF-8 bytes as they arrived from
+ * another instance (sent as a text frame without decoding).
+ */
+export type OutboundFrame = string | Buffer;
+
 /** What a backend calls on the server instance that attached to it. */
 export interface BusSink {
   /**
@@ -139,11 +145,11 @@ export interface BusSink {
    * registration is in progress here is held until the registration ends; `refuse` is called if
    * it ends without the peer (true is returned then).
    */
-  deliver(peerId: string, roomId: string, frame: string, refuse: () => void): boolean;
+  deliver(peerId: string, roomId: string, frame: OutboundFrame, refuse: () => void): boolean;
   /** A relay sent by one of this instance's connections could not be delivered where it was routed. */
   refused(origin: RelayOrigin, targetPeerId: string, reason: RefusalReason): void;
   /** Deliver a presence frame to local presence subscribers of a room. */
-  presence(roomId: string, aboutConnectionId: string, frame: string): void;
+  presence(roomId: string, aboutConnectionId: string, frame: OutboundFrame): void;
   control(message: ControlMessage): void;
   /** Counts the instance reports in its heartbeat. */
   instanceStats(): InstanceStats;

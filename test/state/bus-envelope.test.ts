@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEnvelope, deliverEnvelope, refusedEnvelope, splitBusMessage, type RoutedRelay } from '../../src/state/redis/bus-envelope.js';
+import { decodeEnvelope, deliverEnvelope, presenceEnvelope, refusedEnvelope, splitBusMessage, type Envelope, type RoutedRelay } from '../../src/state/redis/bus-envelope.js';
 
 const origin = { connectionId: 'host-1:ab:7', requestType: 'peer_message' };
 const to = (peerId: string, reroutes: 0 | 1 = 0): RoutedRelay => ({ peerId, roomId: 'room:1', origin, reroutes });
@@ -7,21 +7,43 @@ const to = (peerId: string, reroutes: 0 | 1 = 0): RoutedRelay => ({ peerId, room
 /** How route.lua packs several envelopes into one channel message: 'b', then "<byte length>:<envelope>" each. */
 const batch = (...envelopes: string[]) => Buffer.from(`b${envelopes.map((e) => `${Buffer.byteLength(e)}:${e}`).join('')}`);
 
+/** An envelope's frame as text, whether it was decoded as text or kept as bytes. */
+const asText = (envelope: Envelope | null) =>
+  envelope !== null && 'frame' in envelope ? { ...envelope, frame: envelope.frame.toString() } : envelope;
+const texts = (parts: Buffer[] | null) => parts?.map((p) => p.toString('utf8'));
+
 describe('bus messages', () => {
   it('one envelope is passed on whole', () => {
     const e = deliverEnvelope(to('peer:1', 1), '{"a":"ü"}');
-    expect(splitBusMessage(Buffer.from(e))).toEqual([e]);
+    expect(texts(splitBusMessage(Buffer.from(e)))).toEqual([e]);
     expect(decodeEnvelope(e)).toEqual({ kind: 'deliver', relay: to('peer:1', 1), frame: '{"a":"ü"}' });
+    expect(asText(decodeEnvelope(Buffer.from(e)))).toEqual({ kind: 'deliver', relay: to('peer:1', 1), frame: '{"a":"ü"}' });
   });
 
   it('a batch is cut by byte lengths, so multi-byte characters stay whole', () => {
     const envelopes = [deliverEnvelope(to('a'), '{"p":"ü€😀"}'), deliverEnvelope(to('b:c'), '{}'), deliverEnvelope(to('日本'), '{"x":"12:34"}')];
-    expect(splitBusMessage(batch(...envelopes))).toEqual(envelopes);
-    expect(splitBusMessage(batch(...envelopes))!.map(decodeEnvelope)).toEqual([
+    expect(texts(splitBusMessage(batch(...envelopes)))).toEqual(envelopes);
+    expect(splitBusMessage(batch(...envelopes))!.map((e) => asText(decodeEnvelope(e)))).toEqual([
       { kind: 'deliver', relay: to('a'), frame: '{"p":"ü€😀"}' },
       { kind: 'deliver', relay: to('b:c'), frame: '{}' },
       { kind: 'deliver', relay: to('日本'), frame: '{"x":"12:34"}' },
     ]);
+  });
+
+  it('keeps a received frame as the bytes it arrived as where the header is ASCII, and decodes the rest as text', () => {
+    const ascii = decodeEnvelope(Buffer.from(deliverEnvelope(to('peer:1'), '{"p":"ü€😀"}')));
+    expect(ascii).toMatchObject({ kind: 'deliver', relay: to('peer:1') });
+    expect(Buffer.isBuffer((ascii as { frame: unknown }).frame)).toBe(true);
+    expect((ascii as { frame: Buffer }).frame.toString('utf8')).toBe('{"p":"ü€😀"}');
+    // A field's length counts UTF-16 code units: for a non-ASCII id that is not its byte length.
+    for (const id of ['日本', 'ü', '😀x']) {
+      const e = decodeEnvelope(Buffer.from(deliverEnvelope(to(id), '{"x":1}')));
+      expect(e).toEqual({ kind: 'deliver', relay: to(id), frame: '{"x":1}' });
+    }
+    const presence = decodeEnvelope(Buffer.from(presenceEnvelope('room:1', 'host-1:ab:9', '{"type":"peer_joined"}')));
+    expect(Buffer.isBuffer((presence as { frame: unknown }).frame)).toBe(true);
+    expect(asText(presence)).toEqual({ kind: 'presence', roomId: 'room:1', aboutConnectionId: 'host-1:ab:9', frame: '{"type":"peer_joined"}' });
+    expect(decodeEnvelope(Buffer.from(presenceEnvelope('ræum', 'c', '{}')))).toEqual({ kind: 'presence', roomId: 'ræum', aboutConnectionId: 'c', frame: '{}' });
   });
 
   it('a refusal names the sender\'s connection, its message type, the target and why', () => {
@@ -31,6 +53,9 @@ describe('bus messages', () => {
     expect(decodeEnvelope(`${refusedEnvelope(origin, 'x', 'not_found')}!`)).toBeNull();
     expect(decodeEnvelope('d2' + deliverEnvelope(to('a'), '{}').slice(2))).toBeNull(); // reroutes is 0 or 1
     expect(decodeEnvelope('d01:a')).toBeNull(); // header cut short
+    for (const bad of ['d2' + deliverEnvelope(to('a'), '{}').slice(2), 'd01:a', 'd09:a', 'dx', 'p4:room', 'p:x', 'd0a:b1:c']) {
+      expect(decodeEnvelope(Buffer.from(bad)), bad).toBeNull();
+    }
   });
 
   it('a malformed batch is refused whole', () => {

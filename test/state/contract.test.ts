@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBackend } from '../../src/state/memory/memory-backend.js';
 import { MemoryStore } from '../../src/state/memory/memory-store.js';
 import { RedisBackend } from '../../src/state/redis/redis-backend.js';
-import type { BusSink, ControlMessage, PeerRecord, RefusalReason, RegisterOutcome, RegisterRequest, RelayOrigin, StateBackend } from '../../src/state/state-backend.js';
+import type { BusSink, ControlMessage, OutboundFrame, PeerRecord, RefusalReason, RegisterOutcome, RegisterRequest, RelayOrigin, StateBackend } from '../../src/state/state-backend.js';
 import { Redis } from 'ioredis';
 import { deliverEnvelope } from '../../src/state/redis/bus-envelope.js';
 import { KeySpace } from '../../src/state/redis/key-space.js';
@@ -19,16 +19,16 @@ class RecordingSink implements BusSink {
   readonly controls: ControlMessage[] = [];
   readonly refusals: { origin: RelayOrigin; targetPeerId: string; reason: RefusalReason }[] = [];
   readonly localPeers = new Set<string>();
-  deliver(peerId: string, _roomId: string, frame: string): boolean {
+  deliver(peerId: string, _roomId: string, frame: OutboundFrame): boolean {
     if (!this.localPeers.has(peerId)) return false;
-    this.delivered.push({ peerId, frame });
+    this.delivered.push({ peerId, frame: frame.toString() });
     return true;
   }
   refused(origin: RelayOrigin, targetPeerId: string, reason: RefusalReason): void {
     this.refusals.push({ origin, targetPeerId, reason });
   }
-  presence(roomId: string, about: string, frame: string): void {
-    this.presenceEvents.push({ roomId, about, frame });
+  presence(roomId: string, about: string, frame: OutboundFrame): void {
+    this.presenceEvents.push({ roomId, about, frame: frame.toString() });
   }
   control(message: ControlMessage): void {
     this.controls.push(message);

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StateUnavailableError } from '../../src/protocol/error-codes.js';
 import { RedisBackend } from '../../src/state/redis/redis-backend.js';
-import type { BusSink, PeerRecord } from '../../src/state/state-backend.js';
+import type { BusSink, OutboundFrame, PeerRecord } from '../../src/state/state-backend.js';
 import { NULL_SINK } from '../helpers/null-sink.js';
 import { RedisProcess, requireRedis } from '../helpers/redis-process.js';
 
 /** A sink that records the presence frames it is handed. */
 function presenceSink(): BusSink & { frames: string[] } {
   const frames: string[] = [];
-  return { ...NULL_SINK, frames, presence: (_room: string, _about: string, frame: string) => void frames.push(frame) };
+  return { ...NULL_SINK, frames, presence: (_room: string, _about: string, frame: OutboundFrame) => void frames.push(frame.toString()) };
 }
 
 describe.runIf(requireRedis())('presence events held after a failed publish (Redis backend)', () => {

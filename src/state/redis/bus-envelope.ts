@@ -1,15 +1,16 @@
-import type { ControlMessage, RefusalReason, RelayOrigin } from '../state-backend.js';
+import type { ControlMessage, OutboundFrame, RefusalReason, RelayOrigin } from '../state-backend.js';
 
 /**
  * What travels on an instance's channel: a one-letter kind, length-prefixed header fields
- * (ids may hold any character), then the frame exactly as the target's socket gets it, so
- * the receiver never re-parses a payload.
+ * (ids may hold any character; lengths in UTF-16 code units), then the frame exactly as the
+ * target's socket gets it, so the receiver never re-parses a payload. A received frame stays the
+ * bytes it arrived as (no UTF-8 decode here and encode again at the socket).
  */
 export type Envelope =
-  | { kind: 'deliver'; relay: RoutedRelay; frame: string }
+  | { kind: 'deliver'; relay: RoutedRelay; frame: OutboundFrame }
   /** A relay the target's instance could not deliver, back to the sender's instance. */
   | { kind: 'refused'; origin: RelayOrigin; targetPeerId: string; reason: RefusalReason }
-  | { kind: 'presence'; roomId: string; aboutConnectionId: string; frame: string }
+  | { kind: 'presence'; roomId: string; aboutConnectionId: string; frame: OutboundFrame }
   | { kind: 'control'; message: ControlMessage }
   /** Sent by a reaper to learn whether anyone still listens on an instance's channel; ignored. */
   | { kind: 'probe' };
@@ -59,11 +60,12 @@ export function batchMessage(envelopes: readonly string[]): string {
 
 /**
  * Splits a channel message into its envelopes: most carry one; a batch (route.lua) carries
- * several as 'b' then "<byte length>:<envelope>" each. Null for a malformed batch.
+ * several as 'b' then "<byte length>:<envelope>" each. Null for a malformed batch. The envelopes
+ * are views of the message, not copies.
  */
-export function splitBusMessage(message: Buffer): string[] | null {
-  if (message[0] !== BATCH) return [message.toString('utf8')];
-  const out: string[] = [];
+export function splitBusMessage(message: Buffer): Buffer[] | null {
+  if (message[0] !== BATCH) return [message];
+  const out: Buffer[] = [];
   let at = 1;
   while (at < message.length) {
     let length = 0;
@@ -75,7 +77,7 @@ export function splitBusMessage(message: Buffer): string[] | null {
       at++;
     }
     if (digits === 0 || at + 1 + length > message.length) return null;
-    out.push(message.toString('utf8', at + 1, at + 1 + length));
+    out.push(message.subarray(at + 1, at + 1 + length));
     at += 1 + length;
   }
   return out;
@@ -90,7 +92,69 @@ function readField(raw: string, at: number): [string, number] | null {
   return [raw.slice(colon + 1, colon + 1 + length), colon + 1 + length];
 }
 
-export function decodeEnvelope(raw: string): Envelope | null {
+/**
+ * Decodes one envelope. A delivery or presence envelope whose header fields are ASCII (server ids,
+ * request types and, almost always, peer and room ids) is read from the bytes, and its frame stays
+ * bytes; any other is decoded as text first.
+ */
+export function decodeEnvelope(raw: Buffer | string): Envelope | null {
+  if (typeof raw !== 'string') {
+    const kind = raw[0];
+    if (kind === DELIVER || kind === PRESENCE) {
+      const fast = kind === DELIVER ? deliverFromBytes(raw) : presenceFromBytes(raw);
+      if (fast !== NOT_ASCII) return fast;
+    }
+    raw = raw.toString('utf8');
+  }
+  return decodeText(raw);
+}
+
+const DELIVER = 0x64; // 'd'
+const PRESENCE = 0x70; // 'p'
+const NOT_ASCII = Symbol('not ascii');
+type ByteField = [string, number] | null | typeof NOT_ASCII;
+
+/** Like readField, on bytes: where a field is ASCII, its length in code units is its length in bytes. */
+function readByteField(raw: Buffer, at: number): ByteField {
+  let length = 0;
+  let digits = 0;
+  while (at < raw.length && raw[at] !== COLON) {
+    const d = raw[at]! - 0x30;
+    if (d < 0 || d > 9 || ++digits > 10) return null;
+    length = length * 10 + d;
+    at++;
+  }
+  const start = at + 1;
+  const end = start + length;
+  if (digits === 0 || end > raw.length) return null;
+  for (let i = start; i < end; i++) if (raw[i]! >= 0x80) return NOT_ASCII;
+  return [raw.toString('latin1', start, end), end];
+}
+
+function deliverFromBytes(raw: Buffer): Envelope | null | typeof NOT_ASCII {
+  const reroutes = raw[1] === 0x31 ? 1 : raw[1] === 0x30 ? 0 : null;
+  if (reroutes === null) return null;
+  const peer = readByteField(raw, 2);
+  if (peer === null || peer === NOT_ASCII) return peer;
+  const room = readByteField(raw, peer[1]);
+  if (room === null || room === NOT_ASCII) return room;
+  const conn = readByteField(raw, room[1]);
+  if (conn === null || conn === NOT_ASCII) return conn;
+  const type = readByteField(raw, conn[1]);
+  if (type === null || type === NOT_ASCII) return type;
+  const origin = { connectionId: conn[0], requestType: type[0] };
+  return { kind: 'deliver', relay: { peerId: peer[0], roomId: room[0], origin, reroutes }, frame: raw.subarray(type[1]) };
+}
+
+function presenceFromBytes(raw: Buffer): Envelope | null | typeof NOT_ASCII {
+  const room = readByteField(raw, 1);
+  if (room === null || room === NOT_ASCII) return room;
+  const about = readByteField(raw, room[1]);
+  if (about === null || about === NOT_ASCII) return about;
+  return { kind: 'presence', roomId: room[0], aboutConnectionId: about[0], frame: raw.subarray(about[1]) };
+}
+
+function decodeText(raw: string): Envelope | null {
   switch (raw[0]) {
     case 'd': {
       const reroutes = raw[1] === '1' ? 1 : raw[1] === '0' ? 0 : null;

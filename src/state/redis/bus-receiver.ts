@@ -17,7 +17,7 @@ export class BusReceiver {
     else for (const raw of envelopes) this.onEnvelope(raw);
   };
 
-  private onEnvelope(raw: string): void {
+  private onEnvelope(raw: Buffer): void {
     const envelope = decodeEnvelope(raw);
     const { sink } = this;
     if (envelope === null) {

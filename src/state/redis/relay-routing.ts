@@ -1,5 +1,5 @@
 import { StateUnavailableError } from '../../protocol/error-codes.js';
-import { serverOfConnection, type BackendObserver, type BusSink, type RefusalReason, type RelayOrigin, type RouteResult } from '../state-backend.js';
+import { serverOfConnection, type BackendObserver, type BusSink, type OutboundFrame, type RefusalReason, type RelayOrigin, type RouteResult } from '../state-backend.js';
 import type { Bus } from './bus.js';
 import { batchMessage, deliverEnvelope, refusedEnvelope, type RoutedRelay } from './bus-envelope.js';
 import { TickBatches } from './tick-batches.js';
@@ -70,7 +70,7 @@ export class RelayRouting {
    * over by a connection elsewhere since the sender routed it). Shared state is asked once more
    * where the peer is; a second miss, or no such peer, is answered to the sender.
    */
-  undeliverable(relay: RoutedRelay, frame: string): void {
+  undeliverable(relay: RoutedRelay, frame: OutboundFrame): void {
     const observer = this.deps.observer();
     if (relay.reroutes === 1) {
       observer.dropped('bus_target_gone');
@@ -78,7 +78,7 @@ export class RelayRouting {
       return;
     }
     observer.dropped('bus_rerouted');
-    this.route({ ...relay, reroutes: 1 }, frame).then(
+    this.route({ ...relay, reroutes: 1 }, typeof frame === 'string' ? frame : frame.toString('utf8')).then(
       (result) => {
         if (result !== 'delivered') this.refuse(relay.origin, relay.peerId, result);
       },
