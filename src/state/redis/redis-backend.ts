@@ -34,6 +34,7 @@ import { DEFAULT_REDIS_OPTIONS, type RedisBackendOptions } from './redis-options
 import { Recovery } from './recovery.js';
 import { Registration } from './registration.js';
 import { RelayRouting } from './relay-routing.js';
+import { CopyRefresh } from './copy-refresh.js';
 import { RoomCopies } from './room-copy.js';
 import { ScriptBus } from './script-bus.js';
 import { RedisScripts } from './scripts.js';
@@ -56,6 +57,7 @@ export class RedisBackend implements StateBackend {
   private readonly core: RedisCore;
   private readonly owned = new OwnedPeers();
   private readonly copies: RoomCopies;
+  private readonly copyRefresh: CopyRefresh;
   private readonly registration: Registration;
   private readonly records: RedisRecords;
   private readonly relays: RelayRouting;
@@ -80,6 +82,7 @@ export class RedisBackend implements StateBackend {
     const observer = () => this.observer;
     const stopped = () => this.stopped;
     this.copies = new RoomCopies(this.core);
+    this.copyRefresh = new CopyRefresh(this.copies, observer);
     this.registration = new Registration(this.core, this.copies, this.owned, serverId, this.connection.standalone);
     this.records = new RedisRecords(this.core, (roomId, now) => this.registration.touchRoom(roomId, now));
     this.held = new PresenceHold({
@@ -109,6 +112,7 @@ export class RedisBackend implements StateBackend {
       receiversCounted: () => this.connection.receiversCounted,
       looksAlive: (id) => this.registry!.looksAlive(id),
       copyRoute: (roomId, peerId) => this.copies.connectionOf(roomId, peerId),
+      copyBehind: (roomId) => this.copyRefresh.request(roomId),
       reapPeer: (peerId, conn, roomId) => this.recovery.reapPeer(peerId, conn, roomId),
       serverId,
       sink: () => this.sink,

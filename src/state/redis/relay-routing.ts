@@ -14,6 +14,8 @@ export interface RelayRoutingDeps {
   looksAlive(serverId: string): Promise<boolean>;
   /** The connection the sender's instance's copy of the room names for the target, or null. */
   copyRoute(roomId: string, peerId: string): string | null;
+  /** The copy of the room lacked a target that shared state found in it: the copy is behind. */
+  copyBehind(roomId: string): void;
   /** Removes a peer of an instance that is gone. */
   reapPeer(peerId: string, connectionId: string, roomId: string): Promise<void>;
   serverId(): string;
@@ -49,7 +51,10 @@ export class RelayRouting {
       if (receivers > 0 || !this.deps.receiversCounted()) return 'delivered';
     }
     const reply = await bus().route(roomId, peerId, envelope);
-    if (reply.receivers > 0 || (reply.receivers === 0 && !this.deps.receiversCounted())) return 'delivered';
+    if (reply.receivers > 0 || (reply.receivers === 0 && !this.deps.receiversCounted())) {
+      if (known === null && relay.reroutes === 0) this.deps.copyBehind(roomId);
+      return 'delivered';
+    }
     if (reply.receivers < 0) {
       const exists = await core.runner.run('exists', () => core.cmd.exists(core.keys.peer(peerId)));
       return exists ? 'not_in_room' : 'not_found';

@@ -47,6 +47,11 @@ export class RoomCopies {
     return copy.byId.get(peerId)?.connectionId ?? null;
   }
 
+  /** Whether this instance holds a copy of the room, current or not. */
+  has(roomId: string): boolean {
+    return this.copies.has(roomId);
+  }
+
   /** A record about to be written, as JSON; its length counts toward the copy it lands in. */
   written(record: PeerRecord, json: string): string {
     this.recordBytes.set(record, json.length);
