@@ -120,6 +120,51 @@ describe.runIf(requireRedis())('room change log: an instance with an older copy 
     }
   });
 
+  it('a burst of joins sent against one copy gets what changed elsewhere once, not once per join', async () => {
+    const [a, b] = await pair();
+    const seenA = watchListings(a);
+    try {
+      const room = 'burst';
+      await join(a, record(a, 'first', room));
+      for (const id of ['b1', 'b2', 'b3']) await join(b, record(b, id, room));
+      const recs = Array.from({ length: 10 }, (_, i) => record(a, `a${i}`, room));
+      const outcomes = await Promise.all(recs.map((r) => join(a, r)));
+      // The first reply brings b1..b3; the later ones start after a's own earlier join, whose reply came first.
+      expect(seenA.changed.flat().sort()).toEqual(['b1', 'b2', 'b3']);
+      for (const [i, outcome] of outcomes.entries()) {
+        expect(ids(outcome.roomPeers).sort()).toEqual(['b1', 'b2', 'b3', 'first', ...recs.slice(0, i).map((r) => r.peerId)].sort());
+      }
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+
+  it('a join that ran but whose reply was lost drops the copy: the next join gets the whole room', async () => {
+    const [a, b] = await pair();
+    const seenA = watchListings(a);
+    try {
+      const room = 'lost';
+      await join(a, record(a, 'first', room));
+      await join(b, record(b, 'b1', room));
+      // The next join of a runs in Redis, but its caller hears a failure (as after a timeout).
+      const scripts = (a as unknown as { core: { scripts: Record<string, (...x: unknown[]) => Promise<unknown>> } }).core.scripts;
+      const spied = scripts.registerFresh!;
+      scripts.registerFresh = async (...args: unknown[]) => {
+        await spied(...args);
+        throw new Error('reply lost');
+      };
+      await expect(join(a, record(a, 'x', room))).rejects.toThrow('reply lost');
+      scripts.registerFresh = spied;
+      const outcome = await join(a, record(a, 'y', room));
+      expect(ids(outcome.roomPeers).sort()).toEqual(['b1', 'first', 'x']);
+      expect(seenA.joins.at(-1)).toBe('full');
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+
   it('without a copy of the room, one join asks for the whole room and the others wait for it', async () => {
     const [a, b] = await pair();
     const seenA = watchListings(a);

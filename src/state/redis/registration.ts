@@ -22,7 +22,7 @@ export class Registration {
     private readonly copies: RoomCopies,
     private readonly owned: OwnedPeers,
     private readonly serverId: () => string,
-    /** A standalone Redis, where a first registration takes one call. */
+    /** A standalone Redis, where a first registration takes one call and replies come in order. */
     private readonly standalone: boolean,
   ) {}
 
@@ -237,6 +237,7 @@ export class Registration {
       expectedVersion,
       heldVersion,
       epoch: roomEpoch(),
+      ordered: this.standalone,
     };
   }
 

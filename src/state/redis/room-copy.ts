@@ -116,6 +116,9 @@ export class RoomCopies {
       return { reply, others };
     } catch (err) {
       this.joinAnswered(roomId);
+      // The join may have run without its reply reaching the copy; later joins' changes start
+      // after it (an ordered caller's, see changes-since.lua), so the copy would stay without them.
+      this.drop(roomId);
       throw err;
     } finally {
       if (fetched !== null) {

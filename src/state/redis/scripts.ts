@@ -58,6 +58,11 @@ export interface JoinArgs {
   readonly heldVersion: string;
   /** A fresh token, the room's epoch if this join begins the room (see roomEpoch). */
   readonly epoch: string;
+  /**
+   * The caller reads replies in the order Redis ran its calls (a standalone Redis: one connection),
+   * so the changes it gets can start after its own latest earlier join (see changes-since.lua).
+   */
+  readonly ordered: boolean;
 }
 
 /** A peer whose record changed: its record now, or null when it left. */
@@ -260,7 +265,7 @@ export class RedisScripts {
 }
 
 function joinArgv(a: JoinArgs): Arg[] {
-  return [a.peerId, a.recordJson, a.connectionId, flag(a.presence), a.maxPeers, flag(a.wantAdmin), a.vacatedInRoom, a.now, a.ttlSeconds, a.expectedVersion, a.heldVersion, a.epoch];
+  return [a.peerId, a.recordJson, a.connectionId, flag(a.presence), a.maxPeers, flag(a.wantAdmin), a.vacatedInRoom, a.now, a.ttlSeconds, a.expectedVersion, a.heldVersion, a.epoch, flag(a.ordered)];
 }
 
 /** Peer id and record (or '' for gone) pairs from `from` on. */

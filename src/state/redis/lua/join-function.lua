@@ -8,6 +8,8 @@
 --  [11] the version of the caller's copy now ('' = no copy)
 --  [12] a fresh token: the room's epoch if this join begins the room (versions are "<epoch>:<v>",
 --       so a room made again under the same id never matches a copy of the earlier one)
+--  [13] '1' when the caller reads its replies in the order Redis runs its calls (one connection):
+--       the changes are then only those after its own latest earlier join (see changes-since.lua)
 -- Returns {'FULL'} or
 --   {'OK', admin, conflict, previous record of the peer here or '', version after, other presence
 --    subscribers, '1', peer1, record1, ...}  (the whole room), or
@@ -55,7 +57,7 @@ local function join(K, A)
   if current then return {'OK', admin or '', conflict, old or '', version, audience, '0', A[10]} end
   if A[11] ~= '' then
     local changes = {'OK', admin or '', conflict, old or '', version, audience, '2'}
-    if changesSince(changes, K[1], K[5], epoch, A[11], A[1], srv(A[3])) then return changes end
+    if changesSince(changes, K[1], K[5], epoch, A[11], A[1], srv(A[3]), A[13] == '1' and v or nil) then return changes end
   end
   local out = {'OK', admin or '', conflict, old or '', version, audience, '1'}
   local all = redis.call('HGETALL', K[1])
