@@ -21,7 +21,8 @@ export interface PeerSink {
   answer(peer: BenchPeer, sentUs: number, atUs: number): void;
   /** The reply to a discover / update_metadata request that was scheduled at `sentUs`. */
   reply(peer: BenchPeer, op: 'discover' | 'update_metadata', sentUs: number, atUs: number, ok: boolean): void;
-  error(peer: BenchPeer, cls: string): void;
+  /** An error frame came (`reply`: the frame, whose request_type and message say which relay it refused). */
+  error(peer: BenchPeer, cls: string, reply?: Readonly<Record<string, unknown>>): void;
   /** The socket closed; `expected` when this side closed it. */
   closed(peer: BenchPeer, code: number, expected: boolean): void;
   presence(peer: BenchPeer): void;
@@ -80,6 +81,8 @@ export class BenchPeer {
   /** Round-robin position over this peer's targets. */
   cursor = 0;
   updates = 0;
+  /** Connections opened so far: the number of the current one. */
+  connections = 0;
   /** From the last `registered`: proves this peer's id when it comes back. */
   sessionToken: string | null = null;
 
@@ -97,6 +100,7 @@ export class BenchPeer {
   connect(url: string, timeoutMs: number, localAddress?: string): Promise<StepOutcome> {
     this.state = 'connecting';
     this.closing = false;
+    this.connections++;
     const started = nowUs();
     return new Promise((resolve) => {
       let done = false;
@@ -356,7 +360,7 @@ export class BenchPeer {
         break;
       }
     }
-    this.sink.error(this, cls);
+    this.sink.error(this, cls, msg);
   }
 
   private popReply(op: 'discover' | 'update_metadata', at: number, ok: boolean, msg?: Record<string, unknown>): void {

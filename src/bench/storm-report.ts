@@ -3,6 +3,7 @@ import type { FaultOutcome } from './faults.js';
 import { decodeHistogram, encodeHistogram } from './recorder.js';
 import type { Fault } from './scenario/scenario.js';
 import type { TrafficWindow } from './shard/context.js';
+import { LOST_CLASSES, noLost } from './shard/lost-class.js';
 import type { StormTally } from './shard/storm-ledger.js';
 
 /**
@@ -61,6 +62,17 @@ export const StormReportSchema = Type.Object(
         lost: Count('of those, never received (refused ones included)'),
         refused: Count('relay errors during the storm: PEER_NOT_FOUND, PEER_NOT_IN_ROOM, SERVICE_UNAVAILABLE'),
         refused_by_class: Counts('protocol.CODE'),
+        lost_by_cause: Type.Optional(
+          Type.Object(
+            {
+              refused: Count('an error came back (PEER_NOT_FOUND, ...)'),
+              sender_closed: Count("a fault closed the sender's connection after the send, before an answer reached it (nobody left to tell)"),
+              target_faulted: Count("the target's connection was on an instance a fault closed after the send (in flight when it died)"),
+              unexplained: Count('none of these: lost silently'),
+            },
+            { additionalProperties: false, description: 'the lost relays by why (they add up to lost); absent in reports of older versions' },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -101,7 +113,9 @@ export function mergeStormTallies(perShard: readonly (readonly StormTally[])[]):
     const gone = decodeHistogram('');
     const failures: Record<string, number> = {};
     const refused: Record<string, number> = {};
+    const lostBy = noLost();
     for (const p of parts) {
+      for (const c of LOST_CLASSES) lostBy[c] += p.lostBy[c];
       back.add(decodeHistogram(p.backUs));
       down.add(decodeHistogram(p.downUs));
       connect.add(decodeHistogram(p.connectUs));
@@ -124,6 +138,7 @@ export function mergeStormTallies(perShard: readonly (readonly StormTally[])[]):
       relaysSent: sum((t) => t.relaysSent),
       relaysReceived: sum((t) => t.relaysReceived),
       refused,
+      lostBy,
       listedTwice: sum((t) => t.listedTwice),
       roomsWatched: sum((t) => t.roomsWatched),
       lists: sum((t) => t.lists),
@@ -176,6 +191,7 @@ export function stormReports(tallies: readonly StormTally[], faults: readonly Fa
         lost: Math.max(0, t.relaysSent - t.relaysReceived),
         refused,
         refused_by_class: t.refused,
+        lost_by_cause: { ...t.lostBy },
       },
       listed_twice: t.listedTwice,
       discovery: {

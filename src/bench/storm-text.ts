@@ -11,6 +11,16 @@ function classes(byClass: Readonly<Record<string, number>>): string {
     .join(', ');
 }
 
+/** Why the lost relays were lost (a report of an older version has no such row). */
+function lostRow(s: StormReport): [string, string, boolean][] {
+  const by = s.relays.lost_by_cause;
+  if (by === undefined || s.relays.lost === 0) return [];
+  const text =
+    `${count(by.refused)} refused, ${count(by.sender_closed)} sender's connection closed by the fault, ` +
+    `${count(by.target_faulted)} to a peer on the faulted instance, ${count(by.unexplained)} unexplained`;
+  return [['  lost', text, by.unexplained > 0]];
+}
+
 /** `[label, text, bad]` rows of one storm (`bad`: worth a red mark). */
 export function stormRows(s: StormReport, k: number): [string, string, boolean][] {
   const f = s.fault;
@@ -31,6 +41,7 @@ export function stormRows(s: StormReport, k: number): [string, string, boolean][
       `${count(s.relays.sent)} sent in the storm, ${count(s.relays.lost)} lost, ${count(s.relays.refused)} refused${s.relays.refused > 0 ? ` (${classes(s.relays.refused_by_class)})` : ''}`,
       s.relays.lost > 0,
     ],
+    ...lostRow(s),
     ['  discovery', `listed twice ${count(s.listed_twice)}; ${count(d.rooms_watched)} room(s) watched, ${count(d.lists)} lists`, s.listed_twice > 0],
     [
       '  abandoned',

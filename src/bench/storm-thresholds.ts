@@ -1,5 +1,6 @@
 import { countOfClass } from './class-counts.js';
 import type { BenchReport } from './report-schema.js';
+import { LOST_CLASSES } from './shard/lost-class.js';
 import type { StormReport } from './storm-report.js';
 
 /**
@@ -32,6 +33,7 @@ const COUNTS: Record<string, (s: StormReport) => [number, number]> = {
   lost: (s) => [s.relays.lost, s.relays.sent],
   refused: (s) => [s.relays.refused, s.relays.sent],
 };
+for (const c of LOST_CLASSES) COUNTS[`lost.${c}`] = (s) => [s.relays.lost_by_cause?.[c] ?? 0, s.relays.sent];
 
 export const STORM_TIME_METRICS = Object.keys(TIMES);
 export const STORM_COUNT_METRICS = [...Object.keys(COUNTS), 'failed.CLASS'];
@@ -50,6 +52,9 @@ export function measureStorm(name: string, r: BenchReport): { value: number | nu
   if (time) {
     const values = storms.map(time).filter((v): v is number => v !== null);
     return values.length > 0 ? { value: Math.max(...values) * 1000, base: 1 } : { value: null, base: 1, detail: `no storm measured ${name}` };
+  }
+  if (name.startsWith('lost.') && storms.some((s) => s.relays.lost_by_cause === undefined)) {
+    return { value: null, base: 1, detail: 'the report does not split lost relays by cause (an older version)' };
   }
   let value = 0;
   let base = 0;

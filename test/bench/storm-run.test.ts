@@ -75,6 +75,9 @@ describe.skipIf(!hasRedis)('the reconnect storm (CI size)', () => {
       expect(s.discovery.rooms_watched).toBeGreaterThan(0);
       expect(s.discovery.lists).toBeGreaterThan(0);
       expect(s.relays.sent).toBeGreaterThan(0);
+      // Every lost relay is told apart (the scenario's threshold holds none unexplained).
+      const by = s.relays.lost_by_cause!;
+      expect(by.refused + by.sender_closed + by.target_faulted + by.unexplained).toBe(s.relays.lost);
     }
     // A killed instance's peers stay listed until the reaper (--reap-after 3s here) removes them.
     expect(kill!.discovery.gone_ms!.max).toBeGreaterThan(1000);

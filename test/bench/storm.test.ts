@@ -112,13 +112,15 @@ describe('storm accounting', () => {
   it('counts relays sent and received by their send time, and refusals by when they came', () => {
     const ledger = new StormLedger(faults);
     ledger.begin(window);
-    ledger.sent(7_000_000);
-    ledger.sent(7_000_001);
-    ledger.sent(20_000_000);
-    ledger.received(7_000_000);
-    ledger.error('protocol.PEER_NOT_FOUND', 8_000_000);
-    ledger.error('protocol.RATE_LIMITED', 8_000_000);
-    ledger.error('protocol.SERVICE_UNAVAILABLE', 3_000_000);
+    const ends = (seq: number) => ({ from: 1, to: 2, seq, senderConn: 1, targetConn: 1 });
+    const about = { from: 1, conn: 1, to: 2, tracked: true };
+    ledger.sent(7_000_000, 7_000_000, ends(0));
+    ledger.sent(7_000_001, 7_000_001, ends(1));
+    ledger.sent(20_000_000, 20_000_000, ends(2));
+    ledger.received(7_000_000, 1, 2, 0);
+    ledger.error('protocol.PEER_NOT_FOUND', 8_000_000, about);
+    ledger.error('protocol.RATE_LIMITED', 8_000_000, about);
+    ledger.error('protocol.SERVICE_UNAVAILABLE', 3_000_000, about);
     const [a, b] = ledger.encode();
     expect([a!.relaysSent, a!.relaysReceived, a!.refused]).toEqual([2, 1, { 'protocol.PEER_NOT_FOUND': 1 }]);
     expect([b!.relaysSent, b!.relaysReceived, b!.refused]).toEqual([1, 0, {}]);
@@ -221,7 +223,14 @@ describe('storm thresholds', () => {
     steps_ms: { connect: { p50: 5, p99: 900, last: 1000 }, register: { p50: 20, p99: 1500, last: 1600 } },
     attempts: 110,
     failures: { total: 15, peer_id_taken: 0, by_class: { 'connect.refused': 12, 'register.timeout': 3 } },
-    relays: { sent: 1000, received: 990, lost: 10, refused: 4, refused_by_class: { 'protocol.PEER_NOT_FOUND': 4 } },
+    relays: {
+      sent: 1000,
+      received: 990,
+      lost: 10,
+      refused: 4,
+      refused_by_class: { 'protocol.PEER_NOT_FOUND': 4 },
+      lost_by_cause: { refused: 4, sender_closed: 3, target_faulted: 2, unexplained: 1 },
+    },
     listed_twice: 0,
     discovery: { rooms_watched: 4, lists: 400, abandoned_watched: 5, gone_ms: { p50: 15_000, max: 19_000 }, still_listed: 0 },
     ...over,
@@ -240,7 +249,19 @@ describe('storm thresholds', () => {
   it('judge the worst storm’s times and the sum of the counts', () => {
     const results = judged(
       [storm(), storm({ back_ms: { p50: 900, p99: 4000, last: 6000 }, listed_twice: 2 })],
-      ['storm.back.last<5s', 'storm.back.p50<1s', 'storm.displaced==200', 'storm.failed==30', 'storm.failed.connect==24', 'storm.failed.register==6', 'storm.listed_twice==0', 'storm.lost<1%', 'storm.gone.max<20s'],
+      [
+        'storm.back.last<5s',
+        'storm.back.p50<1s',
+        'storm.displaced==200',
+        'storm.failed==30',
+        'storm.failed.connect==24',
+        'storm.failed.register==6',
+        'storm.listed_twice==0',
+        'storm.lost<1%',
+        'storm.gone.max<20s',
+        'storm.lost.unexplained==0',
+        'storm.lost.sender_closed<1%',
+      ],
     );
     expect(results.map((t) => [t.expression, t.ok, t.actual])).toEqual([
       ['storm.back.last<5s', false, 6],
@@ -252,12 +273,22 @@ describe('storm thresholds', () => {
       ['storm.listed_twice==0', false, 2],
       ['storm.lost<1%', false, 1],
       ['storm.gone.max<20s', true, 19],
+      ['storm.lost.unexplained==0', false, 2],
+      ['storm.lost.sender_closed<1%', true, 0.3],
     ]);
   });
 
   it('fail when the run had no storm, saying why', () => {
     const [t] = judged([], ['storm.failed==0']);
     expect(t).toMatchObject({ ok: false, actual: null, detail: 'no storm in this run (the scenario has no faults)' });
+  });
+
+  it('fail on a report that does not split the lost relays (an older version), saying why', () => {
+    const old = storm();
+    delete old.relays.lost_by_cause;
+    const [t] = judged([old], ['storm.lost.unexplained==0']);
+    expect(t).toMatchObject({ ok: false, actual: null, detail: 'the report does not split lost relays by cause (an older version)' });
+    expect(() => parseThreshold('storm.lost.silent==0')).toThrow(/lost\.refused, lost\.sender_closed, lost\.target_faulted, lost\.unexplained/);
   });
 });
 

@@ -9,6 +9,9 @@ import type { StormLedger } from './storm-ledger.js';
 import type { IntervalCounts } from './timeline.js';
 import type { Traffic } from './traffic.js';
 
+/** The requests of the bench that relay something (their errors are refusals). */
+const RELAY_TYPES: ReadonlySet<string> = new Set(['peer_message', 'offer', 'answer']);
+
 /**
  * What the shard's peers report back: relays received (lost, duplicated, reordered; latency when
  * sent in the measured window), replies and answers (round trips), errors, closes, presence.
@@ -48,7 +51,7 @@ export class Inbound implements PeerSink {
     c.relaysReceived++;
     this.interval.received++;
     if (outcome === 'reordered') c.reordered++;
-    if (sentUs >= this.storms.fromUs) this.storms.received(sentUs);
+    if (sentUs >= this.storms.fromUs) this.storms.received(sentUs, from, peer.index, seq);
     const sender = this.byIndex.get(from);
     if (this.closedLoop && sender) this.traffic.closedSend(sender);
     if (sentUs >= this.window.measureStartUs && sentUs < this.window.endUs) {
@@ -77,9 +80,23 @@ export class Inbound implements PeerSink {
     if (sentUs >= this.window.measureStartUs && sentUs < this.window.endUs) this.rec.record(op, atUs - sentUs);
   }
 
-  error(_peer: BenchPeer, cls: string): void {
+  error(peer: BenchPeer, cls: string, reply?: Readonly<Record<string, unknown>>): void {
     this.rec.error(cls);
-    if (this.storms.fromUs !== Infinity) this.storms.error(cls, nowUs());
+    const type = reply?.request_type;
+    if (this.storms.fromUs === Infinity || typeof type !== 'string' || !RELAY_TYPES.has(type)) return;
+    const to = type === 'peer_message' ? this.targetNamed(peer.index, reply?.message) : null;
+    this.storms.error(cls, nowUs(), { from: peer.index, conn: peer.connections, to, tracked: type === 'peer_message' });
+  }
+
+  /** The target of `from` an error names (`peer ID is not connected`, `the relay to ID could not be delivered`), or null. */
+  private targetNamed(from: number, about: unknown): number | null {
+    const sender = this.byIndex.get(from);
+    if (typeof about !== 'string' || sender === undefined) return null;
+    for (const t of sender.plan.targets) {
+      const target = this.byIndex.get(t);
+      if (target !== undefined && about.includes(` ${target.plan.peerId} `)) return t;
+    }
+    return null;
   }
 
   closed(peer: BenchPeer, code: number, expected: boolean): void {
@@ -88,6 +105,7 @@ export class Inbound implements PeerSink {
       this.rec.error(`close.${code}`);
       const entry = this.byIndex.get(peer.index);
       if (entry) {
+        this.storms.closed(peer.index, peer.connections, entry.instance, nowUs());
         countUnanswered(this.rec, entry, 'unanswered');
         this.reconnect.lost(entry, code);
       }

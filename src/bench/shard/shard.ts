@@ -53,7 +53,7 @@ export class Shard {
       interval: newIntervalCounts(),
       connections: { open: 0, peakOpen: 0, rampConnected: 0, rampRegistered: 0 },
       window: { startUs: Infinity, measureStartUs: Infinity, endUs: Infinity },
-      storms: new StormLedger(s.faults),
+      storms: new StormLedger(s.faults, s.requestTimeoutMs * 1000),
     };
     this.rampPart = new Ramp(this.ctx);
     this.trafficPart = new Traffic(this.ctx);

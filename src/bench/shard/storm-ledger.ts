@@ -1,6 +1,8 @@
 import type { Histogram } from 'hdr-histogram-js';
 import { encodeHistogram, newHistogram, recordUs } from '../recorder.js';
 import type { Fault } from '../scenario/scenario.js';
+import { noLost, type LostCounts } from './lost-class.js';
+import { StormRelays, type RelayEnds } from './storm-relays.js';
 
 /**
  * What one generator thread counts of each storm (the time from a fault to the next fault, or to
@@ -27,6 +29,8 @@ export interface StormTally {
   relaysReceived: number;
   /** Relay errors in the storm, by class (protocol.PEER_NOT_FOUND, protocol.SERVICE_UNAVAILABLE, ...). */
   refused: Record<string, number>;
+  /** The relays sent in the storm and never received, by why (lost-class.ts). */
+  lostBy: LostCounts;
   /** Peer ids a list (a reconnect's peer_list, a watcher's discover) held twice, or a peer's own id in its list. */
   listedTwice: number;
   roomsWatched: number;
@@ -42,6 +46,14 @@ export interface StormTally {
 
 /** Relay errors that say the target could not be reached: a relay refused. */
 const REFUSALS: ReadonlySet<string> = new Set(['protocol.PEER_NOT_FOUND', 'protocol.PEER_NOT_IN_ROOM', 'protocol.SERVICE_UNAVAILABLE']);
+
+/** Which relay an error refused: `from`'s, on its connection `conn`, to `to` (null: the error does not say); `tracked`: a peer_message. */
+export interface RefusalOf {
+  readonly from: number;
+  readonly conn: number;
+  readonly to: number | null;
+  readonly tracked: boolean;
+}
 
 /** A close this long before the fault's time is still the fault's (the fault's timer runs in another thread). */
 export const ATTRIBUTION_SLACK_US = 100_000;
@@ -75,6 +87,7 @@ export class Storm {
   lists = 0;
   abandonedWatched = 0;
   stillListed = 0;
+  lostBy: LostCounts = noLost();
   readonly backUs: Histogram = newHistogram();
   readonly downUs: Histogram = newHistogram();
   readonly connectUs: Histogram = newHistogram();
@@ -118,6 +131,7 @@ export class Storm {
       relaysSent: this.relaysSent,
       relaysReceived: this.relaysReceived,
       refused: Object.fromEntries(this.refused),
+      lostBy: { ...this.lostBy },
       listedTwice: this.listedTwice,
       roomsWatched: this.roomsWatched,
       lists: this.lists,
@@ -131,11 +145,15 @@ export class Storm {
 /** The storms of a run, one per fault, in time order. */
 export class StormLedger {
   readonly storms: readonly Storm[];
+  /** Each relay of the storms until it arrives, to tell the lost ones apart. */
+  readonly relays: StormRelays;
   /** Start of the first storm (Infinity without one): the relay paths compare against it and do nothing more before it. */
   fromUs = Infinity;
 
-  constructor(faults: readonly Fault[]) {
+  /** `answerWithinUs`: a fault that closed a relay's sender or target this soon after the send explains its loss (the scenario's request timeout). */
+  constructor(faults: readonly Fault[], answerWithinUs = 5_000_000) {
     this.storms = faults.map((f) => new Storm(f));
+    this.relays = new StormRelays(answerWithinUs);
   }
 
   /** Places the storms in the traffic window: each lasts until the next one, the last until the traffic ends. */
@@ -167,24 +185,43 @@ export class StormLedger {
     return new Set(this.storms.filter((s) => s.startUs <= us).map((s) => s.fault.instance));
   }
 
-  sent(intendedUs: number): void {
-    const storm = this.at(intendedUs);
-    if (storm) storm.relaysSent++;
+  /** A relay scheduled at `intendedUs` left at `sentUs` (`ends`: which relay, between which connections). */
+  sent(intendedUs: number, sentUs: number, ends: RelayEnds): void {
+    const k = this.indexAt(intendedUs);
+    if (k < 0) return;
+    this.storms[k]!.relaysSent++;
+    this.relays.sent(k, sentUs, ends);
   }
 
-  received(sentUs: number): void {
+  /** Relay number `seq` from `from` to `to`, scheduled at `sentUs`, arrived. */
+  received(sentUs: number, from: number, to: number, seq: number): void {
     const storm = this.at(sentUs);
-    if (storm) storm.relaysReceived++;
+    if (!storm) return;
+    storm.relaysReceived++;
+    this.relays.received(from, to, seq);
   }
 
-  /** An error reply at `atUs`: counted when it refused a relay during a storm. */
-  error(cls: string, atUs: number): void {
+  /** A relay's error reply at `atUs`: counted when it refused a relay during a storm; one of the relays tracked here (peer_message) is told apart. */
+  error(cls: string, atUs: number, about: RefusalOf): void {
     if (!REFUSALS.has(cls)) return;
     const storm = this.at(atUs);
-    if (storm) bump(storm.refused, cls);
+    if (!storm) return;
+    bump(storm.refused, cls);
+    if (about.tracked) this.relays.refused(about.from, about.conn, about.to, atUs);
+  }
+
+  /** `peer`'s connection number `conn`, on `instance`, closed without the bench closing it, at `atUs`. */
+  closed(peer: number, conn: number, instance: number, atUs: number): void {
+    const storm = this.of(instance, atUs);
+    if (storm !== null) this.relays.closedByFault(peer, conn, atUs, storm.fault.action);
   }
 
   encode(): StormTally[] {
+    this.relays.lost(this.storms.length).forEach((counts, k) => (this.storms[k]!.lostBy = counts));
     return this.storms.map((s) => s.encode());
+  }
+
+  private indexAt(us: number): number {
+    return this.storms.findIndex((s) => us >= s.startUs && us < s.endUs);
   }
 }

@@ -166,7 +166,9 @@ export class Traffic implements WindowPart {
     const c = this.rec.counters;
     c.relaysSent++;
     if (from.instance !== to.instance) c.relaysCrossSent++;
-    if (intendedUs >= this.storms.fromUs) this.storms.sent(intendedUs);
+    if (intendedUs >= this.storms.fromUs) {
+      this.storms.sent(intendedUs, nowUs(), { from: from.plan.index, to: to.plan.index, seq, senderConn: from.peer.connections, targetConn: to.peer.connections });
+    }
     this.interval.sent++;
     return true;
   }
