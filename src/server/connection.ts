@@ -101,6 +101,13 @@ export class Connection {
     return true;
   }
 
+  /** A protocol ping, in the same write as any frame sent to the socket in this tick (the heartbeat's own ping frame). */
+  ping(): void {
+    if (this.closed) return;
+    this.cork.hold();
+    this.ws.ping();
+  }
+
   close(code: number, reason: string, leftReason?: PeerLeftReason): void {
     if (leftReason) this.leftReason = leftReason;
     if (this.closed) return;

@@ -71,7 +71,9 @@ export class Heartbeat {
       return;
     }
     conn.alive = false;
-    conn.ws.ping();
+    // Both pings leave in one write: at 10,000 peers the heartbeat is a third of an instance's
+    // writes at 1,000 relays/s.
+    conn.ping();
     if (conn.registration !== null) conn.send(PING_FRAME);
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Heartbeat } from '../../src/server/heartbeat.js';
-import type { Connection } from '../../src/server/connection.js';
+import { Connection } from '../../src/server/connection.js';
 
 /** Just what the heartbeat touches of a connection. */
 function fakeConnection(pings: Map<object, number>): Connection {
@@ -9,7 +9,7 @@ function fakeConnection(pings: Map<object, number>): Connection {
     alive: true,
     registration: null,
     heartbeatSlot: 0,
-    ws: { ping: () => pings.set(conn, (pings.get(conn) ?? 0) + 1) },
+    ping: () => pings.set(conn, (pings.get(conn) ?? 0) + 1),
     send: () => true,
     terminate: () => {},
   };
@@ -45,5 +45,26 @@ describe('heartbeat slots', () => {
     }
     expect(pings.get(conns[0]!)).toBeUndefined();
     for (const c of conns.slice(1)) expect(pings.get(c), `slot ${c.heartbeatSlot}`).toBe(1);
+  });
+});
+
+describe('a heartbeat visit', () => {
+  it('sends the protocol ping and the application ping in one write (the socket corked around both)', async () => {
+    const calls: string[] = [];
+    const socket = { cork: () => calls.push('cork'), uncork: () => calls.push('uncork') };
+    const ws = { bufferedAmount: 0, ping: () => calls.push('ping'), send: (frame: string) => calls.push(`send ${frame}`) };
+    const limits = { ratePerSecond: 10, rateBurst: 10, bytesPerSecond: 1e6, bytesBurst: 1e6, unregisteredBytesPerSecond: 1e6, sendBufferLimitBytes: 1e6 };
+    const conn = new Connection('c1', ws as never, socket, '127.0.0.1', limits as never);
+    conn.registration = { peerId: 'p', roomId: 'r' } as never;
+    const heartbeat = new Heartbeat(50); // one slot
+    heartbeat.add(conn);
+    heartbeat.start();
+    try {
+      const end = Date.now() + 3000;
+      while (!calls.includes('uncork') && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+    } finally {
+      heartbeat.stop();
+    }
+    expect(calls.slice(0, 4)).toEqual(['cork', 'ping', 'send {"type":"ping"}', 'uncork']);
   });
 });
