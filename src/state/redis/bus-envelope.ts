@@ -68,19 +68,26 @@ export function splitBusMessage(message: Buffer): Buffer[] | null {
   const out: Buffer[] = [];
   let at = 1;
   while (at < message.length) {
-    let length = 0;
-    let digits = 0;
-    while (at < message.length && message[at] !== COLON) {
-      const d = message[at]! - 0x30;
-      if (d < 0 || d > 9 || ++digits > 10) return null;
-      length = length * 10 + d;
-      at++;
-    }
-    if (digits === 0 || at + 1 + length > message.length) return null;
-    out.push(message.subarray(at + 1, at + 1 + length));
-    at += 1 + length;
+    const span = lengthPrefixed(message, at);
+    if (span === null) return null;
+    out.push(message.subarray(span[0], span[1]));
+    at = span[1];
   }
   return out;
+}
+
+/** Reads "<decimal length>:" at `at`: where the data after it starts and ends, or null (malformed, or past the end). */
+function lengthPrefixed(bytes: Buffer, at: number): [number, number] | null {
+  let length = 0;
+  let digits = 0;
+  while (at < bytes.length && bytes[at] !== COLON) {
+    const d = bytes[at]! - 0x30;
+    if (d < 0 || d > 9 || ++digits > 10) return null;
+    length = length * 10 + d;
+    at++;
+  }
+  const end = at + 1 + length;
+  return digits === 0 || end > bytes.length ? null : [at + 1, end];
 }
 
 /** Reads one length-prefixed field at `at`; returns it and where the rest starts. */
@@ -116,17 +123,9 @@ type ByteField = [string, number] | null | typeof NOT_ASCII;
 
 /** Like readField, on bytes: where a field is ASCII, its length in code units is its length in bytes. */
 function readByteField(raw: Buffer, at: number): ByteField {
-  let length = 0;
-  let digits = 0;
-  while (at < raw.length && raw[at] !== COLON) {
-    const d = raw[at]! - 0x30;
-    if (d < 0 || d > 9 || ++digits > 10) return null;
-    length = length * 10 + d;
-    at++;
-  }
-  const start = at + 1;
-  const end = start + length;
-  if (digits === 0 || end > raw.length) return null;
+  const span = lengthPrefixed(raw, at);
+  if (span === null) return null;
+  const [start, end] = span;
   for (let i = start; i < end; i++) if (raw[i]! >= 0x80) return NOT_ASCII;
   return [raw.toString('latin1', start, end), end];
 }
