@@ -176,9 +176,12 @@ describe.runIf(REDIS_OK && NGINX_OK)('nginx in front of three instances (deploy/
     const stayers = peers.filter((p) => serverOf(p) !== victimId);
     expect(movers.length).toBeGreaterThan(0);
     expect(stayers.length).toBeGreaterThan(0);
-    // Everyone has heard about everyone who came later; start the drain with empty queues.
+    // Everyone has heard about everyone who came later; start the drain with empty queues. (A peer
+    // may also hear of one that came just before it: a join is announced after its registered
+    // reply, and on a busy machine the next peer can be in before that announcement goes out.)
+    const heardOf = (p: Peer) => new Set(p.client.received.filter((m) => m.type === 'peer_joined').map((m) => m.peer_id));
     await eventually(
-      () => peers.map((p, i) => p.client.received.filter((m) => m.type === 'peer_joined').length === 5 - i),
+      () => peers.map((p, i) => peers.slice(i + 1).every((later) => heardOf(p).has(peerId(later)))),
       (ok) => ok.every(Boolean),
       10_000,
     );
@@ -226,18 +229,18 @@ describe.runIf(REDIS_OK && NGINX_OK)('nginx in front of three instances (deploy/
     expect(await victim.exited).toBe(0);
     const exitedAt = Date.now();
 
-    // Stayers were told each mover left (server_shutdown) and came back.
+    // Stayers were told each mover left (server_shutdown) and came back; or, when the reconnect took
+    // the id over before the drained instance had removed the peer, that the peer changed in place.
     for (const s of stayers) {
       for (const m of movers) {
-        expect(await s.client.next((msg) => msg.type === 'peer_left' && msg.peer_id === peerId(m), 10_000)).toEqual({
-          type: 'peer_left',
-          peer_id: peerId(m),
-          reason: 'server_shutdown',
-        });
-        expect(await s.client.next((msg) => msg.type === 'peer_joined' && msg.peer_id === peerId(m), 10_000)).toMatchObject({
-          peer_id: peerId(m),
-          metadata: { properties: { moved: true } },
-        });
+        const isBack = (msg: ServerMessage) =>
+          (msg.type === 'peer_joined' || msg.type === 'peer_updated') &&
+          msg.peer_id === peerId(m) &&
+          (msg.metadata as { properties?: { moved?: boolean } } | undefined)?.properties?.moved === true;
+        const back = await s.client.next(isBack, 10_000);
+        const left = s.client.received.filter((msg) => msg.type === 'peer_left' && msg.peer_id === peerId(m));
+        for (const l of left) expect(l).toEqual({ type: 'peer_left', peer_id: peerId(m), reason: 'server_shutdown' });
+        if (back.type === 'peer_joined') expect(left.length).toBeGreaterThan(0);
       }
     }
 
