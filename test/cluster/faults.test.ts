@@ -143,6 +143,8 @@ describe.runIf(requireRedis())('faults: dead instances, Redis outages, drains', 
     const stay = await registeredPeer(s1, { room_id: room, peer_id: 'stay' });
     expect((await watcher.client.next('peer_joined')).peer_id).toBe('near');
     expect((await watcher.client.next('peer_joined')).peer_id).toBe('stay');
+    // near hears of stay through s1's own subscriber: wait for it before the cut, or it may come after.
+    expect((await near.client.next('peer_joined')).peer_id).toBe('stay');
     near.client.drain();
 
     // Fault injection: s1's subscriber connection drops and stays down (its command connection
